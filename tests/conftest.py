@@ -1,0 +1,116 @@
+"""Fixtures in flaskr's shape: app, client, runner; a fresh database per test.
+
+The suite runs on SQLite by default and on PostgreSQL when
+TRACKER_TEST_DATABASE_URL is set (each xdist worker gets its own database).
+"""
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from sqlalchemy import text
+
+from tests import factories
+from tracker import create_app
+from tracker.extensions import db
+from tracker.i18n import compile_catalogs
+
+PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
+
+
+def pytest_configure(config):
+    compile_catalogs()
+
+
+@pytest.fixture(scope="session")
+def pg_url(request):
+    """A PostgreSQL database of this worker's own, created once per session."""
+    if not PG_URL:
+        return None
+    import psycopg
+
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    parts = urlsplit(PG_URL)
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker_id}"
+    admin = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(parts._replace(path="/" + name))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(pg_url, tmp_path):
+    return pg_url or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def test_config(database_url, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SCHEDULER": "off",
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture
+def config(database_url, tmp_path):
+    return test_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            db.create_all()
+        else:
+            _truncate_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate_all():
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app and request context for service-level tests."""
+    with app.test_request_context("/", method="POST"):
+        yield app
+
+
+@pytest.fixture
+def world(app):
+    """A small install: an event, two groups, one user per role, a few items."""
+    with app.app_context():
+        data = factories.make_world()
+        db.session.commit()
+        # Load then detach: tests read ids and names without an open session.
+        for obj in db.session.identity_map.values():
+            db.session.refresh(obj)
+        db.session.expunge_all()
+        return data

@@ -1,0 +1,105 @@
+"""Plain data builders with sensible defaults; override what a test cares about."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from tracker.auth.models import User
+from tracker.event.models import Event
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items import services
+from tracker.items.models import Item
+
+PASSWORD = "correct-horse-1"
+NOW = datetime(2026, 5, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Maoming, T-112
+
+
+def make_event(**overrides) -> Event:
+    values = dict(
+        name="广东省第十届残疾人运动会",
+        name_en="10th Guangdong Provincial Games for Persons with Disabilities",
+        host_city="茂名",
+        opening_at=datetime(2026, 9, 18, 12, 0, tzinfo=timezone.utc),  # 20:00 local
+        closing_at=datetime(2026, 9, 24, 12, 0, tzinfo=timezone.utc),
+        timezone="Asia/Shanghai",
+    )
+    values.update(overrides)
+    event = Event(**values)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def make_group(code: str, name: str | None = None, **overrides) -> WorkGroup:
+    group = WorkGroup(code=code, name=name or f"{code}组", name_en=overrides.pop("name_en", f"{code} group"), **overrides)
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def make_user(username: str, role: str, groups=(), **overrides) -> User:
+    user = User(username=username, role=role, display_name=overrides.pop("display_name", username), **overrides)
+    user.set_password(PASSWORD)
+    user.groups = list(groups)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_item(actor: User, group: WorkGroup, now: datetime = NOW, **overrides) -> Item:
+    data = dict(
+        kind="problem",
+        title="无障碍坡道坡度超标",
+        group_id=group.id,
+        severity="medium",
+        deadline=date(2026, 6, 30),
+        measures="重新浇筑坡道",
+    )
+    data.update(overrides)
+    item = services.create_item(data, actor=actor, now=now)
+    db.session.flush()
+    return item
+
+
+@dataclass
+class World:
+    event: Event
+    cs: WorkGroup  # venues & accessibility
+    js: WorkGroup  # competition
+    admin: User
+    committee: User
+    lead: User  # leads CS
+    member: User  # in CS, owns `owned`
+    other_lead: User  # leads JS
+    other_member: User  # in JS
+    external: User  # third-party, owns `external_item`
+    items: dict = field(default_factory=dict)
+
+
+def make_world() -> World:
+    event = make_event()
+    cs = make_group("CG", "场馆建设与无障碍环境组", name_en="Venues & Accessible Environment")
+    js = make_group("JS", "竞赛组织组", name_en="Competition Organization")
+    w = World(
+        event=event,
+        cs=cs,
+        js=js,
+        admin=make_user("admin", "admin"),
+        committee=make_user("committee", "committee"),
+        lead=make_user("lead", "lead", [cs]),
+        member=make_user("member", "member", [cs]),
+        other_lead=make_user("otherlead", "lead", [js]),
+        other_member=make_user("othermember", "member", [js]),
+        external=make_user("external", "external"),
+    )
+    w.items["owned"] = make_item(w.lead, cs, owner_id=w.member.id, title="坡道整改")
+    w.items["unowned"] = make_item(w.lead, cs, title="盲道修复")
+    w.items["confidential"] = make_item(w.lead, cs, title="安检通道漏洞", is_confidential=True)
+    w.items["other_group"] = make_item(w.other_lead, js, title="计时设备调试", owner_id=w.other_member.id)
+    w.items["other_confidential"] = make_item(w.other_lead, js, title="兴奋剂检查站保密", is_confidential=True)
+    w.items["external_item"] = make_item(w.committee, cs, title="舞美搭建", owner_id=w.external.id)
+    return w
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})

@@ -1,0 +1,67 @@
+"""Wallchart (挂图作战): problem list, responsibility list and rectification ledger."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from tracker import database  # noqa: F401 - registers the SQLite connection settings
+from tracker.config import check_production, load_config
+from tracker.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+    check_production(app)
+    init_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_handlers(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from tracker import i18n
+    from tracker.auth import session
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    session.init_login(app)
+    i18n.init_babel(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.admin.views import bp as admin_bp
+    from tracker.auth.views import bp as auth_bp
+    from tracker.items.views import bp as items_bp
+    from tracker.milestones.views import bp as milestones_bp
+    from tracker.home import nav
+    from tracker.home.views import bp as home_bp
+    from tracker.items import labels
+
+    for blueprint in (home_bp, auth_bp, items_bp, milestones_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    nav.register(app)
+    labels.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from tracker.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from tracker.errors import register_handlers
+
+    register_handlers(app)

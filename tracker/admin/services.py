@@ -1,0 +1,68 @@
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from tracker.auth.models import User
+from tracker.auth.services import check_user_fields
+from tracker.errors import ValidationFailed
+from tracker.event.models import Event
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+
+EVENT_FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
+
+
+def save_event(event: Event | None, data: dict) -> Event:
+    if event is None:
+        event = Event()
+        db.session.add(event)
+    for name in EVENT_FIELDS:
+        if name in data:
+            setattr(event, name, data[name])
+    db.session.flush()
+    return event
+
+
+def save_group(group: WorkGroup | None, data: dict) -> WorkGroup:
+    code = data["code"].strip().upper()
+    taken = db.session.scalars(select(WorkGroup).where(WorkGroup.code == code)).first()
+    if taken is not None and taken is not group:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"code": _l("This code is taken.")})
+    if group is None:
+        group = WorkGroup()
+        db.session.add(group)
+    group.code = code
+    group.name = data["name"].strip()
+    group.name_en = (data.get("name_en") or "").strip()
+    group.sort_order = data.get("sort_order") or 0
+    db.session.flush()
+    return group
+
+
+def save_user(user: User | None, data: dict, *, actor) -> User:
+    """Create or change a user. Role, password or deactivation end their sessions."""
+    password = data.get("password") or None
+    if user is None and not password:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"password": _l("Set a password.")})
+    errors, email = check_user_fields(
+        username=data["username"].strip(), password=password, role=data["role"],
+        email=data.get("email"), user=user,
+    )
+    if user is not None and user.id == actor.id and (data["role"] != "admin" or not data["is_active_account"]):
+        errors["role"] = _l("You cannot remove your own admin access.")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    if user is None:
+        user = User(password_hash="")
+        db.session.add(user)
+    elif password or user.role != data["role"] or (user.is_active_account and not data["is_active_account"]):
+        user.end_sessions()
+    user.username = data["username"].strip()
+    user.display_name = (data.get("display_name") or "").strip()
+    user.email = email
+    user.role = data["role"]
+    user.is_active_account = bool(data["is_active_account"])
+    if password:
+        user.set_password(password)
+    user.groups = db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(data.get("group_ids") or []))).all()
+    db.session.flush()
+    return user

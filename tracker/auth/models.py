@@ -1,0 +1,59 @@
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.clock import UTCDateTime, utcnow
+from tracker.extensions import db
+
+ROLES = ("admin", "committee", "lead", "member", "external")
+
+group_membership = Table(
+    "group_membership",
+    db.metadata,
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("work_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Changing it (logout, password or role change) invalidates every session at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    groups = relationship("WorkGroup", secondary=group_membership, back_populates="members")
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def group_ids(self) -> frozenset[int]:
+        return frozenset(g.id for g in self.groups)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        self.session_token = secrets.token_hex(16)

@@ -1,0 +1,64 @@
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from tracker.auth.models import ROLES, User
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+
+MIN_PASSWORD = 8
+
+
+def find_groups(codes: list[str]) -> tuple[list[WorkGroup], list[str]]:
+    wanted = [c.strip() for c in codes if c.strip()]
+    found = db.session.scalars(select(WorkGroup).where(WorkGroup.code.in_(wanted))).all()
+    missing = sorted(set(wanted) - {g.code for g in found})
+    return list(found), missing
+
+
+def check_user_fields(
+    *, username: str | None, password: str | None, role: str, email: str | None, user=None
+) -> tuple[dict, str | None]:
+    errors: dict = {}
+    if username is not None:
+        if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+            errors["username"] = _l("Letters, digits, '.', '-' and '_' only, at most 64.")
+        else:
+            taken = db.session.scalars(
+                select(User).where(func.lower(User.username) == username.lower())
+            ).first()
+            if taken is not None and taken is not user:
+                errors["username"] = _l("This username is taken.")
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = _l("At least %(n)s characters.", n=MIN_PASSWORD)
+    if role not in ROLES:
+        errors["role"] = _l("Choose a role.")
+    normalised = None
+    if email:
+        try:
+            normalised = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = _l("Not a valid email address.")
+    return errors, normalised
+
+
+def create_user(
+    *, username: str, password: str, role: str, group_codes: list[str], email: str | None = None,
+    display_name: str = "",
+) -> User:
+    username = (username or "").strip()
+    errors, email = check_user_fields(username=username, password=password, role=role, email=email)
+    groups, missing = find_groups(group_codes)
+    if missing:
+        errors["group"] = _l("Unknown work group: %(codes)s", codes=", ".join(missing))
+    if len(display_name) > 100:
+        errors["name"] = _l("At most %(n)s characters.", n=100)
+    if errors:
+        raise ValidationFailed(_l("The user was not created."), errors)
+    user = User(username=username, role=role, email=email, display_name=display_name.strip())
+    user.set_password(password)
+    user.groups = groups
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,73 @@
+"""Domain errors raised by services; HTML views and the JSON API turn them into answers."""
+
+
+class DomainError(Exception):
+    code = "invalid"
+    status = 422
+
+    def __init__(self, message, fields: dict | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    status = 422
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    """Someone else changed the row first; ``current`` is what they left."""
+
+    code = "conflict"
+    status = 409
+
+    def __init__(self, message, current_version: int, changes: list | None = None):
+        super().__init__(message)
+        self.current_version = current_version
+        self.changes = changes or []
+
+
+def register_handlers(app) -> None:
+    """HTML error pages; the JSON API installs its own JSON answers for its paths."""
+    from flask import render_template
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    def page(status: int, message: str):
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return page(error.status, str(error.message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(400, _("The form expired or was sent from elsewhere. Please go back, reload and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            400: _("The request could not be understood."),
+            403: _("You do not have access to this page."),
+            404: _("This page does not exist."),
+            405: _("This action is not available here."),
+            413: _("The upload is too large."),
+            429: _("Too many requests. Please wait a moment and try again."),
+        }
+        return page(error.code or 500, messages.get(error.code, error.description or ""))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return page(500, _("Something went wrong on our side. Nothing was saved; please try again."))

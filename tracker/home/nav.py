@@ -1,0 +1,30 @@
+"""The main navigation: only links the signed-in user may follow and that exist."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from tracker import permissions
+
+LINKS = (
+    ("home.index", _l("My work"), None),
+    ("board.index", _l("Wall chart"), None),
+    ("items.problems", _l("Problem list"), None),
+    ("items.responsibilities", _l("Responsibility list"), None),
+    ("items.ledger", _l("Rectification ledger"), None),
+    ("milestones.index", _l("Milestones"), None),
+    ("reports.weekly", _l("Weekly briefing"), permissions.can_view_reports),
+    ("admin.index", _l("Admin"), permissions.can_administer),
+)
+
+
+def nav_links() -> list[tuple[str, str]]:
+    return [
+        (endpoint, label)
+        for endpoint, label, allowed in LINKS
+        if endpoint in current_app.view_functions and (allowed is None or allowed(current_user))
+    ]
+
+
+def register(app) -> None:
+    app.jinja_env.globals["nav_links"] = nav_links

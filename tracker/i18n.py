@@ -1,0 +1,68 @@
+"""Language and time zone at the edges: locale choice, date filters, catalogs."""
+
+from datetime import datetime
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from tracker.event.services import current_event, event_timezone
+from tracker.extensions import babel
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved choice, else the browser's Accept-Language, else the event default."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(["zh", "zh_CN", "zh-CN", "en"])
+    if best:
+        return "en" if best.startswith("en") else "zh_CN"
+    return _event_locale()
+
+
+def _event_locale() -> str:
+    event = current_event()
+    return event.default_locale if event else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang() -> str:
+    return "zh-CN" if str(get_locale()).startswith("zh") else "en"
+
+
+def is_english() -> bool:
+    return str(get_locale()).startswith("en")
+
+
+def init_babel(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
+    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
+    app.jinja_env.filters["moment"] = (
+        lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
+    )
+    app.jinja_env.globals.update(
+        html_lang=html_lang, is_english=is_english, LANGUAGE_NAMES=LANGUAGE_NAMES,
+        get_locale=get_locale,
+    )
+
+
+def compile_catalogs() -> None:
+    """Build the .mo files from the .po sources when they are missing or older."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+

@@ -1,0 +1,67 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.items import labels
+
+
+def _choices(mapping, blank=None):
+    items = [(key, label) for key, label in mapping.items()]
+    return ([("", blank)] if blank is not None else []) + items
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ItemForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=_choices(labels.KIND))
+    code = StringField(_l("No."), validators=[Optional(), Length(max=32)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    source = StringField(_l("Source"), validators=[Length(max=200)])
+    key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"))
+    severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
+    group_id = SelectField(_l("Responsible group"), coerce=_int_or_none, validators=[InputRequired()])
+    supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=int)
+    owner_id = SelectField(_l("Responsible person"), coerce=_int_or_none)
+    measures = TextAreaField(_l("Measures"), validators=[Length(max=5000)])
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    acceptance_criteria = TextAreaField(_l("Acceptance criteria"), validators=[Length(max=2000)])
+    found_on = DateField(_l("Found on"), validators=[Optional()])
+    venue = StringField(_l("Venue"), validators=[Length(max=200)])
+    milestone_id = SelectField(_l("Milestone"), coerce=_int_or_none)
+    is_confidential = BooleanField(_l("Confidential (only the group, committee and admins see it)"))
+    remarks = TextAreaField(_l("Remarks"), validators=[Length(max=2000)])
+    version = HiddenField()
+    reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=500)])
+
+    def item_data(self) -> dict:
+        names = (
+            "kind", "code", "title", "description", "source", "key_area", "severity", "group_id",
+            "supporting_group_ids", "owner_id", "measures", "deadline", "acceptance_criteria",
+            "found_on", "venue", "milestone_id", "is_confidential", "remarks",
+        )
+        return {name: getattr(self, name).data for name in names}
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("Reason or note"), validators=[Length(max=5000)])
+
+
+class ProgressForm(FlaskForm):
+    note = TextAreaField(_l("Progress note"), validators=[Length(max=5000)])
+    progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
+    files = MultipleFileField(_l("Evidence files (photos, PDF, Office)"))

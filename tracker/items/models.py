@@ -1,0 +1,151 @@
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import UTCDateTime, utcnow
+from tracker.extensions import db
+
+KINDS = ("problem", "task")
+STATUSES = ("open", "in_progress", "submitted", "closed", "cancelled")
+SEVERITIES = ("high", "medium", "low")
+KEY_AREAS = (
+    "competition",
+    "accessibility",
+    "reception",
+    "safety",
+    "transition",
+    "venue",
+    "ceremony",
+    "volunteer",
+    "medical",
+    "antidoping",
+    "logistics",
+    "publicity",
+    "discipline",
+    "third_party",
+)
+SOURCES = (
+    "meeting_decision",
+    "leader_inspection",
+    "superior_guidance",
+    "self_check",
+    "safety_inspection",
+    "accessibility_audit",
+    "exercise_debrief",
+    "discipline_finding",
+    "public_feedback",
+)
+
+item_supporting_group = Table(
+    "item_supporting_group",
+    db.metadata,
+    Column("item_id", Integer, ForeignKey("item.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("work_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Item(db.Model):
+    """One row of the lists: the problem, who owns it by when, and its rectification state."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    code: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="problem")
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    key_area: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8), default="medium")
+    group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    measures: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    acceptance_criteria: Mapped[str] = mapped_column(Text, default="")
+    found_on: Mapped[date | None] = mapped_column(Date)
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestone.id", ondelete="SET NULL")
+    )
+    is_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    progress: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group = relationship("WorkGroup", lazy="joined")
+    owner = relationship("User", foreign_keys=[owner_id], lazy="joined")
+    milestone = relationship("Milestone")
+    supporting_groups = relationship("WorkGroup", secondary=item_supporting_group)
+    ledger = relationship(
+        "LedgerEntry", back_populates="item", order_by="LedgerEntry.id", viewonly=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # Covers the board's GROUP BY and the list filters.
+        Index("ix_item_board", "event_id", "group_id", "status", "deadline"),
+        Index("ix_item_owner_status", "owner_id", "status"),
+    )
+
+
+class LedgerEntry(db.Model):
+    """The rectification ledger: append-only, hash-chained across the whole ledger."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))
+    # The item version this change was made against (0 for creation): a stale
+    # editor at version N is shown the entries with item_version >= N.
+    item_version: Mapped[int] = mapped_column(default=0)
+    field: Mapped[str | None] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    item = relationship("Item", back_populates="ledger")
+    author = relationship("User")
+    evidence = relationship("Evidence", back_populates="entry", order_by="Evidence.id")
+
+
+class LedgerHead(db.Model):
+    """One row: the newest hash. Locking it serialises appends so the chain never forks."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(default=0)
+
+
+class Evidence(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Random name on disk: the path cannot be guessed from the item or file name.
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry = relationship("LedgerEntry", back_populates="evidence")

@@ -1,0 +1,117 @@
+"""The one filtered, permission-checked item query behind every list, export and API page."""
+
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, asc, desc, func, or_, select
+
+from tracker import permissions
+from tracker.items.models import Item
+from tracker.items.rules import OPEN_STATUSES
+
+SORTS = {
+    "deadline": Item.deadline,
+    "severity": Item.severity,
+    "status": Item.status,
+    "found": Item.found_on,
+    "updated": Item.updated_at,
+    "title": Item.title,
+    "progress": Item.progress,
+    "id": Item.id,
+}
+
+
+@dataclass
+class ItemFilters:
+    group: str | None = None  # work-group code
+    status: str | None = None
+    key_area: str | None = None
+    severity: str | None = None
+    owner: str | None = None  # username
+    kind: str | None = None
+    milestone: int | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+    q: str | None = None
+    sort: str = "deadline"
+
+    @classmethod
+    def from_args(cls, args) -> "ItemFilters":
+        """Parse query-string filters; unparseable values are dropped, never a 500."""
+        values = {}
+        for f in fields(cls):
+            raw = (args.get(f.name) or "").strip()
+            if not raw:
+                continue
+            if f.name == "milestone":
+                if raw.isdigit():
+                    values[f.name] = int(raw)
+            elif f.name == "overdue":
+                values[f.name] = raw.lower() in ("1", "true", "yes", "on")
+            elif f.name == "due_before":
+                try:
+                    values[f.name] = date.fromisoformat(raw)
+                except ValueError:
+                    pass
+            else:
+                values[f.name] = raw[:100]
+        return cls(**values)
+
+    def as_args(self, **overrides) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(overrides)
+        return {k: (int(v) if isinstance(v, bool) else v) for k, v in data.items() if v not in (None, "")}
+
+
+def overdue_clause(today: date):
+    return and_(Item.status.in_(OPEN_STATUSES), Item.deadline < today)
+
+
+def due_soon_clause(today: date, days: int):
+    return and_(
+        Item.status.in_(OPEN_STATUSES),
+        Item.deadline >= today,
+        Item.deadline <= today + timedelta(days=days),
+    )
+
+
+def filtered_items(user, filters: ItemFilters, today: date) -> Select:
+    from tracker.auth.models import User
+    from tracker.groups.models import WorkGroup
+
+    query = permissions.visible_items(select(Item), user, Item)
+    if filters.group:
+        query = query.where(Item.group.has(WorkGroup.code == filters.group))
+    if filters.status == "active":
+        query = query.where(Item.status.in_(("open", "in_progress", "submitted")))
+    elif filters.status:
+        query = query.where(Item.status == filters.status)
+    if filters.key_area:
+        query = query.where(Item.key_area == filters.key_area)
+    if filters.severity:
+        query = query.where(Item.severity == filters.severity)
+    if filters.kind:
+        query = query.where(Item.kind == filters.kind)
+    if filters.owner:
+        query = query.where(Item.owner.has(User.username == filters.owner))
+    if filters.milestone is not None:
+        query = query.where(Item.milestone_id == filters.milestone)
+    if filters.overdue is True:
+        query = query.where(overdue_clause(today))
+    elif filters.overdue is False:
+        query = query.where(~overdue_clause(today) | Item.deadline.is_(None))
+    if filters.due_before:
+        query = query.where(Item.deadline <= filters.due_before)
+    if filters.q:
+        like = f"%{filters.q}%"
+        query = query.where(or_(Item.title.ilike(like), Item.code.ilike(like), Item.description.ilike(like)))
+    key = filters.sort.lstrip("-")
+    column = SORTS.get(key, Item.deadline)
+    order = desc if filters.sort.startswith("-") else asc
+    return query.order_by(order(column).nulls_last() if key == "deadline" else order(column), Item.id)
+
+
+def count(query: Select) -> int:
+    from tracker.extensions import db
+
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -1,0 +1,93 @@
+"""The workflow and the lights, as pure functions over plain values."""
+
+from dataclasses import dataclass
+from datetime import date
+
+ACTIONS = ("start", "submit", "verify", "reject", "reopen", "cancel")
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("open", "start"): "in_progress",
+    ("in_progress", "submit"): "submitted",
+    ("submitted", "verify"): "closed",
+    ("submitted", "reject"): "in_progress",
+    ("closed", "reopen"): "in_progress",
+    ("open", "cancel"): "cancelled",
+    ("in_progress", "cancel"): "cancelled",
+    ("submitted", "cancel"): "cancelled",
+}
+
+REASON_REQUIRED = frozenset({"reject", "reopen", "cancel"})
+OPEN_STATUSES = ("open", "in_progress")
+# Statuses that still count as work not done (submitted is waiting on the committee).
+ACTIVE_STATUSES = ("open", "in_progress", "submitted")
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def next_status(status: str, action: str) -> str:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise TransitionError(f"cannot {action} an item that is {status}") from None
+
+
+def actions_from(status: str) -> list[str]:
+    return [action for (frm, action) in TRANSITIONS if frm == status]
+
+
+def is_overdue(status: str, deadline: date | None, today: date) -> bool:
+    """Deadline passed (the whole deadline day is allowed) and not yet handed in."""
+    return deadline is not None and status in OPEN_STATUSES and today > deadline
+
+
+@dataclass(frozen=True)
+class LightThresholds:
+    red_lag: int = 30
+    amber_lag: int = 10
+    amber_days: int = 3
+
+
+def expected_progress(issued: date, deadline: date, today: date) -> float:
+    """The elapsed share of the time from issue to deadline, in percent (序时进度)."""
+    total = (deadline - issued).days
+    if total <= 0:
+        return 100.0 if today >= deadline else 0.0
+    share = (today - issued).days / total
+    return max(0.0, min(1.0, share)) * 100
+
+
+def light(
+    status: str,
+    progress: int,
+    issued: date,
+    deadline: date | None,
+    today: date,
+    thresholds: LightThresholds = LightThresholds(),
+) -> str:
+    """Red / amber / green (红黄绿灯) for one item; see PRODUCT.md, Lights."""
+    if status not in OPEN_STATUSES or deadline is None:
+        return "green"
+    if today > deadline:
+        return "red"
+    lag = expected_progress(issued, deadline, today) - progress
+    if lag > thresholds.red_lag:
+        return "red"
+    if (deadline - today).days <= thresholds.amber_days or lag >= thresholds.amber_lag:
+        return "amber"
+    return "green"
+
+
+LIGHT_ORDER = {"green": 0, "amber": 1, "red": 2}
+
+
+def worst_light(lights) -> str:
+    return max(lights, key=LIGHT_ORDER.__getitem__, default="green")
+
+
+def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
+    if old != new and not reason.strip():
+        raise TransitionError("a deadline change needs a reason")
+
+

@@ -1,0 +1,262 @@
+"""Everything that changes an item: one function per user intent, each writing the ledger.
+
+Callers pass the actor and ``now``; nothing here reads the session user or the
+clock. Callers commit.
+"""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import permissions
+from tracker.auth.models import User
+from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tracker.event.services import current_event
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items import evidence, ledger, rules
+from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
+from tracker.milestones.models import Milestone
+
+TEXT_LIMITS = {
+    "title": 300,
+    "description": 5000,
+    "source": 200,
+    "measures": 5000,
+    "acceptance_criteria": 2000,
+    "venue": 200,
+    "remarks": 2000,
+    "code": 32,
+}
+EDITABLE_FIELDS = (
+    "code",
+    "kind",
+    "title",
+    "description",
+    "source",
+    "key_area",
+    "severity",
+    "group_id",
+    "supporting_group_ids",
+    "owner_id",
+    "measures",
+    "deadline",
+    "acceptance_criteria",
+    "found_on",
+    "venue",
+    "remarks",
+    "milestone_id",
+    "is_confidential",
+)
+
+
+def get_visible_item(item_id: int, *, actor) -> Item:
+    """Load an item the actor may read; "forbidden" and "missing" look the same."""
+    query = permissions.visible_items(select(Item).where(Item.id == item_id), actor, Item)
+    item = db.session.scalars(query).first()
+    if item is None:
+        raise NotFound(_l("No such item."))
+    return item
+
+
+def _clean(data: dict, *, actor, item: Item | None) -> dict:
+    """Check every field's value against the domain; collect all problems at once."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            _l("These fields cannot be set."), {name: _l("Not allowed.") for name in sorted(unknown)}
+        )
+    errors: dict = {}
+    clean = dict(data)
+    for name, limit in TEXT_LIMITS.items():
+        if name in clean:
+            value = (clean[name] or "").strip()
+            if len(value) > limit:
+                errors[name] = _l("At most %(n)s characters.", n=limit)
+            clean[name] = value
+    if "title" in clean and not clean["title"]:
+        errors["title"] = _l("A title is required.")
+    if "kind" in clean and clean["kind"] not in KINDS:
+        errors["kind"] = _l("Choose a kind.")
+    if "severity" in clean and clean["severity"] not in SEVERITIES:
+        errors["severity"] = _l("Choose a severity.")
+    if clean.get("key_area") and clean["key_area"] not in KEY_AREAS:
+        errors["key_area"] = _l("Choose a key area.")
+    if "key_area" in clean:
+        clean["key_area"] = clean["key_area"] or None
+    for name in ("deadline", "found_on"):
+        if clean.get(name) is not None and not isinstance(clean[name], date):
+            errors[name] = _l("Not a valid date.")
+
+    group_id = clean.get("group_id", item.group_id if item else None)
+    group = db.session.get(WorkGroup, group_id) if isinstance(group_id, int) else None
+    if group is None:
+        errors["group_id"] = _l("Choose a work group.")
+    elif ("group_id" in clean or item is None) and not permissions.can_move_item_to(actor, group.id):
+        errors["group_id"] = _l("You can only add items to your own work groups.")
+
+    if "supporting_group_ids" in clean:
+        ids = list(dict.fromkeys(clean["supporting_group_ids"] or []))
+        found = db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(ids))).all() if ids else []
+        if len(found) != len(ids):
+            errors["supporting_group_ids"] = _l("Unknown work group.")
+        clean["supporting_groups"] = [g for g in found if g.id != group_id]
+        del clean["supporting_group_ids"]
+
+    if clean.get("owner_id") is not None:
+        owner = db.session.get(User, clean["owner_id"])
+        if owner is None or (group is not None and not permissions.can_own(owner, group.id)):
+            errors["owner_id"] = _l("The responsible person must be an active member of the group.")
+    if clean.get("milestone_id") is not None and db.session.get(Milestone, clean["milestone_id"]) is None:
+        errors["milestone_id"] = _l("Unknown milestone.")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    return clean
+
+
+def create_item(data: dict, *, actor, now: datetime) -> Item:
+    if not permissions.may_create_items(actor):
+        raise PermissionDenied(_l("You may not create items."))
+    clean = _clean(data, actor=actor, item=None)
+    event = current_event()
+    if event is None:
+        raise ValidationFailed(_l("Set up the event first."))
+    item = Item(event_id=event.id, created_by_id=actor.id, created_at=now, updated_at=now)
+    for name, value in clean.items():
+        setattr(item, name, value)
+    item.status = "open"
+    item.progress = 0
+    db.session.add(item)
+    db.session.flush()
+    ledger.append(item, "created", actor=actor, now=now, after=item.title)
+    return item
+
+
+def _display(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ",".join(sorted(g.code for g in value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def update_item(
+    item: Item, data: dict, *, actor, now: datetime, version: int, reason: str = ""
+) -> list[str]:
+    """Apply field edits made against ``version``; returns the names of changed fields."""
+    if not permissions.can_edit_item(actor, item):
+        raise PermissionDenied(_l("You may not edit this item."))
+    if version != item.version:
+        raise Conflict(_l("Someone else changed this item."), item.version, changes_since(item, version))
+    clean = _clean(data, actor=actor, item=item)
+    if "deadline" in clean and clean["deadline"] != item.deadline and not reason.strip():
+        raise ValidationFailed(
+            _l("Please correct the marked fields."),
+            {"reason": _l("Say why the deadline changes (延期 needs a reason).")},
+        )
+    changed = []
+    for name, value in clean.items():
+        old = getattr(item, name)
+        if old == value:
+            continue
+        kind = "deadline_changed" if name == "deadline" else "field_changed"
+        note = reason if name == "deadline" else ""
+        ledger.append(
+            item, kind, actor=actor, now=now, field=name, before=_display(old),
+            after=_display(value), note=note,
+        )
+        setattr(item, name, value)
+        changed.append(name)
+    if changed:
+        item.updated_at = now
+        _flush_versioned(item)
+    return changed
+
+
+def changes_since(item: Item, version: int) -> list:
+    """Ledger entries made after the editor's copy, to show on a conflict."""
+    return [e for e in item.ledger if e.item_version >= version]
+
+
+def _flush_versioned(item: Item) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(_l("Someone else changed this item."), -1) from None
+
+
+def transition(item: Item, action: str, *, actor, now: datetime, note: str = "") -> Item:
+    if action not in rules.ACTIONS:
+        raise ValidationFailed(_l("Unknown action."), {"action": _l("Unknown action.")})
+    if not permissions.can_transition(actor, item, action):
+        raise PermissionDenied(_l("You may not do this to this item."))
+    try:
+        new_status = rules.next_status(item.status, action)
+    except rules.TransitionError:
+        raise ValidationFailed(
+            _l("This action is not possible in the item's current status."),
+            {"action": _l("Not possible now.")},
+        ) from None
+    note = (note or "").strip()
+    if action in rules.REASON_REQUIRED and not note:
+        raise ValidationFailed(_l("A reason is required."), {"note": _l("A reason is required.")})
+    if len(note) > 5000:
+        raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=5000)})
+    ledger.append(
+        item, "status", actor=actor, now=now, field="status", before=item.status,
+        after=new_status, note=note,
+    )
+    item.status = new_status
+    if action == "submit":
+        item.submitted_by_id = actor.id
+    elif action == "verify":
+        item.closed_at, item.closed_by_id, item.progress = now, actor.id, 100
+    elif action in ("reject", "reopen"):
+        item.closed_at = item.closed_by_id = None
+    item.updated_at = now
+    _flush_versioned(item)
+    return item
+
+
+def add_progress(
+    item: Item,
+    *,
+    actor,
+    now: datetime,
+    note: str,
+    progress: int | None = None,
+    uploads: list | None = None,
+):
+    """A progress note (整改进展): text, a new percentage, evidence files, or all three."""
+    if not permissions.can_contribute(actor, item):
+        raise PermissionDenied(_l("You may not add progress to this item."))
+    note = (note or "").strip()
+    uploads = uploads or []
+    errors = {}
+    if not note and progress is None and not uploads:
+        errors["note"] = _l("Write a note, set the progress or attach a file.")
+    if len(note) > 5000:
+        errors["note"] = _l("At most %(n)s characters.", n=5000)
+    if progress is not None and not (0 <= progress <= 100):
+        errors["progress"] = _l("Between 0 and 100.")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    entry = None
+    if progress is not None and progress != item.progress:
+        entry = ledger.append(
+            item, "progress", actor=actor, now=now, field="progress", before=item.progress,
+            after=progress, note=note,
+        )
+        item.progress = progress
+    elif note and not uploads:
+        entry = ledger.append(item, "comment", actor=actor, now=now, note=note)
+    if uploads:
+        entry = evidence.attach(item, uploads, actor=actor, now=now, note="" if entry else note)
+    item.updated_at = now
+    _flush_versioned(item)
+    return entry

@@ -1,0 +1,270 @@
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker import permissions
+from tracker.auth.models import User
+from tracker.clock import utcnow
+from tracker.errors import Conflict, ValidationFailed
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.forms import show_errors
+from tracker.items import evidence, rules, services
+from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
+from tracker.items.models import Evidence, Item, LedgerEntry
+from tracker.items.queries import ItemFilters, count, filtered_items
+from tracker.event.services import local_today as today_for
+from tracker.items.status import item_light
+from tracker.milestones.models import Milestone
+
+bp = Blueprint("items", __name__)
+
+LISTS = {
+    "problems": "items/problems.html",
+    "responsibilities": "items/responsibilities.html",
+    "ledger": "items/ledger.html",
+}
+
+
+def _list(view: str):
+    filters = ItemFilters.from_args(request.args)
+    today = today_for(utcnow())
+    query = filtered_items(current_user, filters, today).options(
+        selectinload(Item.supporting_groups), selectinload(Item.milestone)
+    )
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["ITEMS_PER_PAGE"]
+    total = count(query)
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return render_template(
+        LISTS[view], items=items, total=total, page=page, per_page=per_page, filters=filters,
+        view=view, today=today, choices=_filter_choices(), light=item_light,
+    )
+
+
+def _filter_choices() -> dict:
+    return {
+        "groups": db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all(),
+        "milestones": db.session.scalars(select(Milestone)).all(),
+    }
+
+
+@bp.route("/problems")
+@login_required
+def problems():
+    return _list("problems")
+
+
+@bp.route("/responsibilities")
+@login_required
+def responsibilities():
+    return _list("responsibilities")
+
+
+@bp.route("/ledger")
+@login_required
+def ledger():
+    return _list("ledger")
+
+
+def _fill_choices(form: ItemForm, item: Item | None) -> None:
+    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    allowed = [g for g in groups if permissions.can_move_item_to(current_user, g.id)]
+    if item is not None and item.group not in allowed:
+        allowed.insert(0, item.group)
+    locale_name = lambda g: f"{g.code} · {g.display_name(str(_locale()))}"  # noqa: E731
+    form.group_id.choices = [(None, "—")] + [(g.id, locale_name(g)) for g in allowed]
+    form.supporting_group_ids.choices = [(g.id, locale_name(g)) for g in groups]
+    users = db.session.scalars(
+        select(User).where(User.is_active_account.is_(True), User.role != "admin").order_by(User.username)
+    ).all()
+    form.owner_id.choices = [(None, "—")] + [
+        (u.id, f"{u.name} ({u.username})") for u in users
+    ]
+    milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
+    form.milestone_id.choices = [(None, "—")] + [
+        (m.id, f"{m.t_label} {m.display_title(str(_locale()))}") for m in milestones
+    ]
+
+
+def _locale():
+    from flask_babel import get_locale
+
+    return get_locale()
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not permissions.may_create_items(current_user):
+        abort(403)
+    form = ItemForm()
+    _fill_choices(form, None)
+    if request.method == "GET" and request.args.get("group"):
+        group = db.session.scalars(select(WorkGroup).where(WorkGroup.code == request.args["group"])).first()
+        form.group_id.data = group.id if group else None
+    if form.validate_on_submit():
+        try:
+            item = services.create_item(form.item_data(), actor=current_user, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    status = 422 if form.errors else 200
+    return render_template("items/form.html", form=form, item=None, past_deadline=_past(form)), status
+
+
+def _past(form: ItemForm) -> bool:
+    deadline = form.deadline.data
+    return bool(deadline and deadline < today_for(utcnow()))
+
+
+@bp.route("/items/<int:item_id>")
+@login_required
+def detail(item_id: int):
+    item = services.get_visible_item(item_id, actor=current_user)
+    return _render_detail(item)
+
+
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
+    today = today_for(utcnow())
+    actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
+    history = db.session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.item_id == item.id)
+        .options(selectinload(LedgerEntry.author), selectinload(LedgerEntry.evidence))
+        .order_by(LedgerEntry.id.desc())
+    ).all()
+    return render_template(
+        "items/detail.html",
+        item=item,
+        history=history,
+        actions=actions,
+        can_edit=permissions.can_edit_item(current_user, item),
+        can_contribute=permissions.can_contribute(current_user, item),
+        progress_form=progress_form or ProgressForm(),
+        transition_form=transition_form or TransitionForm(),
+        light=item_light(item, today),
+        today=today,
+    ), status
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    item = services.get_visible_item(item_id, actor=current_user)
+    if not permissions.can_edit_item(current_user, item):
+        abort(403)
+    form = ItemForm(obj=item if request.method == "GET" else None)
+    _fill_choices(form, item)
+    if request.method == "GET":
+        form.supporting_group_ids.data = [g.id for g in item.supporting_groups]
+        form.version.data = item.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+            changed = services.update_item(
+                item, form.item_data(), actor=current_user, now=utcnow(), version=version,
+                reason=form.reason.data or "",
+            )
+        except Conflict as error:
+            db.session.rollback()
+            item = services.get_visible_item(item_id, actor=current_user)
+            conflict = services.changes_since(item, version)
+            form.version.data = item.version
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    status = 409 if conflict is not None else (422 if form.errors else 200)
+    return render_template(
+        "items/form.html", form=form, item=item, conflict=conflict, past_deadline=_past(form)
+    ), status
+
+
+@bp.route("/items/<int:item_id>/transition", methods=["POST"])
+@login_required
+def transition(item_id: int):
+    item = services.get_visible_item(item_id, actor=current_user)
+    form = TransitionForm()
+    if form.validate_on_submit():
+        try:
+            services.transition(item, form.action.data, actor=current_user, now=utcnow(), note=form.note.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            item = services.get_visible_item(item_id, actor=current_user)
+            show_errors(form, error)
+            return _render_detail(item, transition_form=form, status=422)
+        db.session.commit()
+        flash(_("%(action)s: done.", action=_action_label(form.action.data)), "success")
+    return redirect(url_for("items.detail", item_id=item.id))
+
+
+def _action_label(action: str) -> str:
+    from tracker.items.labels import ACTION
+
+    return str(ACTION.get(action, action))
+
+
+@bp.route("/items/<int:item_id>/progress", methods=["POST"])
+@login_required
+def progress(item_id: int):
+    item = services.get_visible_item(item_id, actor=current_user)
+    form = ProgressForm()
+    if form.validate_on_submit():
+        uploads = [
+            evidence.Upload(f.filename, f.read()) for f in form.files.data or [] if getattr(f, "filename", "")
+        ]
+        try:
+            services.add_progress(
+                item, actor=current_user, now=utcnow(), note=form.note.data,
+                progress=form.progress.data, uploads=uploads,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            item = services.get_visible_item(item_id, actor=current_user)
+            show_errors(form, error)
+            return _render_detail(item, progress_form=form, status=422)
+        db.session.commit()
+        flash(_("Progress recorded."), "success")
+        return redirect(url_for("items.detail", item_id=item.id))
+    item = services.get_visible_item(item_id, actor=current_user)
+    return _render_detail(item, progress_form=form, status=422)
+
+
+@bp.route("/items/<int:item_id>/evidence/<token>")
+@login_required
+def download_evidence(item_id: int, token: str):
+    item = services.get_visible_item(item_id, actor=current_user)
+    record = db.session.scalars(
+        select(Evidence).where(Evidence.item_id == item.id, Evidence.storage_name == token)
+    ).first()
+    if record is None or not permissions.can_view_evidence(current_user, item):
+        abort(404)
+    response = send_file(
+        evidence.evidence_path(record), mimetype=record.content_type, as_attachment=True,
+        download_name=record.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+

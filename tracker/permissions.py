@@ -1,0 +1,124 @@
+"""Who may do what: PRODUCT.md's role table, in one place.
+
+Every view, API endpoint, export and reminder asks here. The functions take
+plain values (anything with the attributes used), so they are tested without
+an app or a database; ``visible_items`` turns the same rule into SQL.
+"""
+
+from sqlalchemy import false, or_, true
+
+ADMIN, COMMITTEE, LEAD, MEMBER, EXTERNAL = "admin", "committee", "lead", "member", "external"
+OVERSIGHT = frozenset({ADMIN, COMMITTEE})
+# Actions on items, by who may take them.
+OWNER_ACTIONS = frozenset({"start", "submit"})
+COMMITTEE_ACTIONS = frozenset({"verify", "reject", "reopen", "cancel"})
+
+
+def _in_group(user, group_id) -> bool:
+    return group_id in user.group_ids
+
+
+def _is_owner(user, item) -> bool:
+    return item.owner_id is not None and item.owner_id == user.id
+
+
+def is_admin(user) -> bool:
+    return user.role == ADMIN
+
+
+def leads_group(user, group_id) -> bool:
+    return user.role == LEAD and _in_group(user, group_id)
+
+
+def can_view_item(user, item) -> bool:
+    if user.role in OVERSIGHT or _is_owner(user, item):
+        return True
+    if user.role == EXTERNAL:
+        return False
+    if item.is_confidential:
+        return _in_group(user, item.group_id)
+    return True
+
+
+def visible_items(query, user, item_model):
+    """Restrict an Item query to what ``user`` may read (the SQL form of can_view_item)."""
+    if user.role in OVERSIGHT:
+        return query.where(true())
+    is_owner = item_model.owner_id == user.id
+    if user.role == EXTERNAL:
+        return query.where(is_owner)
+    own_groups = item_model.group_id.in_(user.group_ids) if user.group_ids else false()
+    return query.where(or_(item_model.is_confidential.is_(False), own_groups, is_owner))
+
+
+def may_create_items(user) -> bool:
+    return user.role in OVERSIGHT or user.role == LEAD
+
+
+def can_create_item(user, group_id) -> bool:
+    return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+def can_edit_item(user, item) -> bool:
+    """Change the item's fields (title, measures, deadline, owner …)."""
+    if item.status in ("closed", "cancelled"):
+        return False
+    return user.role in OVERSIGHT or leads_group(user, item.group_id)
+
+
+def can_move_item_to(user, group_id) -> bool:
+    """A lead may only keep an item inside their own groups."""
+    return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+def can_own(candidate, group_id) -> bool:
+    """Who may be the responsible person (责任人) of an item of ``group_id``."""
+    if not candidate.is_active:
+        return False
+    if candidate.role == EXTERNAL:
+        return True
+    return candidate.role != ADMIN and (_in_group(candidate, group_id) or candidate.role == COMMITTEE)
+
+
+def can_contribute(user, item) -> bool:
+    """Add progress notes and evidence."""
+    if item.status in ("closed", "cancelled") or not can_view_item(user, item):
+        return False
+    return user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item)
+
+
+def can_transition(user, item, action: str) -> bool:
+    if not can_view_item(user, item):
+        return False
+    if action in OWNER_ACTIONS:
+        return (
+            user.role == ADMIN
+            or leads_group(user, item.group_id)
+            or (_is_owner(user, item) and user.role in (LEAD, MEMBER, EXTERNAL))
+        )
+    if action in COMMITTEE_ACTIONS:
+        if user.role not in OVERSIGHT:
+            return False
+        # Separation of duties: whoever submitted an item never closes it.
+        return not (action == "verify" and item.submitted_by_id == user.id)
+    return False
+
+
+def can_view_evidence(user, item) -> bool:
+    return can_view_item(user, item)
+
+
+def can_import(user) -> bool:
+    return user.role in OVERSIGHT or user.role == LEAD
+
+
+def can_manage_milestones(user) -> bool:
+    return user.role in OVERSIGHT
+
+
+def can_view_reports(user) -> bool:
+    return user.role in OVERSIGHT or user.role == LEAD
+
+
+def can_administer(user) -> bool:
+    return user.role == ADMIN
