@@ -1,6 +1,6 @@
 """Serve Wallchart on SQLite with the reminder scheduler in this one process.
 
-    python run.py [--host H] [--port P] [--demo]
+python run.py [--host H] [--port P] [--demo]
 """
 
 import argparse

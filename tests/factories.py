@@ -1,7 +1,9 @@
 """Plain data builders with sensible defaults; override what a test cares about."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
+
+from werkzeug.security import generate_password_hash
 
 from tracker.auth.models import User
 from tracker.event.models import Event
@@ -11,7 +13,9 @@ from tracker.items import services
 from tracker.items.models import Item
 
 PASSWORD = "correct-horse-1"
-NOW = datetime(2026, 5, 29, 2, 0, tzinfo=timezone.utc)  # 10:00 in Maoming, T-112
+# Cheap hash for test users only; the app itself uses Werkzeug's default (scrypt).
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+NOW = datetime(2026, 5, 29, 2, 0, tzinfo=UTC)  # 10:00 in Maoming, T-112
 
 
 def make_event(**overrides) -> Event:
@@ -19,8 +23,8 @@ def make_event(**overrides) -> Event:
         name="广东省第十届残疾人运动会",
         name_en="10th Guangdong Provincial Games for Persons with Disabilities",
         host_city="茂名",
-        opening_at=datetime(2026, 9, 18, 12, 0, tzinfo=timezone.utc),  # 20:00 local
-        closing_at=datetime(2026, 9, 24, 12, 0, tzinfo=timezone.utc),
+        opening_at=datetime(2026, 9, 18, 12, 0, tzinfo=UTC),  # 20:00 local
+        closing_at=datetime(2026, 9, 24, 12, 0, tzinfo=UTC),
         timezone="Asia/Shanghai",
     )
     values.update(overrides)
@@ -31,7 +35,9 @@ def make_event(**overrides) -> Event:
 
 
 def make_group(code: str, name: str | None = None, **overrides) -> WorkGroup:
-    group = WorkGroup(code=code, name=name or f"{code}组", name_en=overrides.pop("name_en", f"{code} group"), **overrides)
+    group = WorkGroup(
+        code=code, name=name or f"{code}组", name_en=overrides.pop("name_en", f"{code} group"), **overrides
+    )
     db.session.add(group)
     db.session.flush()
     return group
@@ -39,7 +45,7 @@ def make_group(code: str, name: str | None = None, **overrides) -> WorkGroup:
 
 def make_user(username: str, role: str, groups=(), **overrides) -> User:
     user = User(username=username, role=role, display_name=overrides.pop("display_name", username), **overrides)
-    user.set_password(PASSWORD)
+    user.password_hash = PASSWORD_HASH
     user.groups = list(groups)
     db.session.add(user)
     db.session.flush()

@@ -1,12 +1,13 @@
 """Wallchart (挂图作战): problem list, responsibility list and rectification ledger."""
 
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
 
 from tracker import database  # noqa: F401 - registers the SQLite connection settings
 from tracker.config import check_production, load_config
-from tracker.extensions import babel, csrf, db, login_manager, migrate
+from tracker.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,17 +40,27 @@ def init_extensions(app: Flask) -> None:
     i18n.init_babel(app)
 
 
+AREAS = (
+    "home",
+    "auth",
+    "items",
+    "milestones",
+    "board",
+    "reports",
+    "reminders",
+    "spreadsheets",
+    "calendar",
+    "api",
+    "admin",
+)
+
+
 def register_blueprints(app: Flask) -> None:
-    from tracker.admin.views import bp as admin_bp
-    from tracker.auth.views import bp as auth_bp
-    from tracker.items.views import bp as items_bp
-    from tracker.milestones.views import bp as milestones_bp
     from tracker.home import nav
-    from tracker.home.views import bp as home_bp
     from tracker.items import labels
 
-    for blueprint in (home_bp, auth_bp, items_bp, milestones_bp, admin_bp):
-        app.register_blueprint(blueprint)
+    for area in AREAS:
+        app.register_blueprint(import_module(f"tracker.{area}.views").bp)
     nav.register(app)
     labels.register(app)
 

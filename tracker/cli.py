@@ -1,5 +1,7 @@
 """Command-line entry points (``flask --app tracker …``), gathered from each area."""
 
+from importlib import import_module
+
 import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
@@ -18,3 +20,5 @@ def init_db():
 
 
 commands = [init_db, seed_demo, create_user, ledger_cli]
+for _area in ("api", "reminders", "spreadsheets", "calendar", "board", "reports"):
+    commands += import_module(f"tracker.{_area}.commands").commands

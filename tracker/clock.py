@@ -1,6 +1,6 @@
 """Time: aware UTC in storage, the event's time zone only at the edges."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -9,7 +9,7 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     """The only caller of ``datetime.now`` in the app, so tests can move the clock."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -23,15 +23,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def local_date(moment: datetime, tz: str) -> date:
@@ -41,8 +41,8 @@ def local_date(moment: datetime, tz: str) -> date:
 def end_of_day(day: date, tz: str) -> datetime:
     """The last instant of ``day`` in ``tz``, as UTC: when a deadline on that day passes."""
     start_next = datetime.combine(day + timedelta(days=1), time.min, ZoneInfo(tz))
-    return (start_next - timedelta(microseconds=1)).astimezone(timezone.utc)
+    return (start_next - timedelta(microseconds=1)).astimezone(UTC)
 
 
 def start_of_day(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, ZoneInfo(tz)).astimezone(UTC)

@@ -45,11 +45,11 @@ def is_english() -> bool:
 def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
     app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
-    app.jinja_env.filters["moment"] = (
-        lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
-    )
+    app.jinja_env.filters["moment"] = lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
     app.jinja_env.globals.update(
-        html_lang=html_lang, is_english=is_english, LANGUAGE_NAMES=LANGUAGE_NAMES,
+        html_lang=html_lang,
+        is_english=is_english,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
         get_locale=get_locale,
     )
 
@@ -64,5 +64,3 @@ def compile_catalogs() -> None:
             catalog = read_po(po_file)
         with mo_path.open("wb") as mo_file:
             write_mo(mo_file, catalog)
-
-

@@ -16,8 +16,10 @@ def save_event(event: Event | None, data: dict) -> Event:
         event = Event()
         db.session.add(event)
     for name in EVENT_FIELDS:
-        if name in data:
-            setattr(event, name, data[name])
+        value = data.get(name)
+        setattr(event, name, value.strip() if isinstance(value, str) else value)
+    event.name_en = event.name_en or ""
+    event.host_city = event.host_city or ""
     db.session.flush()
     return event
 
@@ -44,8 +46,11 @@ def save_user(user: User | None, data: dict, *, actor) -> User:
     if user is None and not password:
         raise ValidationFailed(_l("Please correct the marked fields."), {"password": _l("Set a password.")})
     errors, email = check_user_fields(
-        username=data["username"].strip(), password=password, role=data["role"],
-        email=data.get("email"), user=user,
+        username=data["username"].strip(),
+        password=password,
+        role=data["role"],
+        email=data.get("email"),
+        user=user,
     )
     if user is not None and user.id == actor.id and (data["role"] != "admin" or not data["is_active_account"]):
         errors["role"] = _l("You cannot remove your own admin access.")

@@ -1,6 +1,6 @@
 """Admin pages: the event, work groups and users. Every route is admin-only."""
 
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,8 +15,8 @@ from tracker.auth.models import User
 from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
 from tracker.forms import show_errors
+from tracker.groups.models import WorkGroup
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,11 +50,13 @@ def event():
     if form.validate_on_submit():
         tz = ZoneInfo(form.timezone.data)
         data = {
-            "name": form.name.data, "name_en": form.name_en.data, "host_city": form.host_city.data,
-            "timezone": form.timezone.data, "default_locale": form.default_locale.data,
-            "opening_at": form.opening_at.data.replace(tzinfo=tz).astimezone(timezone.utc),
-            "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(timezone.utc)
-            if form.closing_at.data else None,
+            "name": form.name.data,
+            "name_en": form.name_en.data,
+            "host_city": form.host_city.data,
+            "timezone": form.timezone.data,
+            "default_locale": form.default_locale.data,
+            "opening_at": form.opening_at.data.replace(tzinfo=tz).astimezone(UTC),
+            "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
         services.save_event(event, data)
         db.session.commit()

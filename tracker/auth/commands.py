@@ -19,8 +19,12 @@ def create_user(username, password, role, groups, email, name):
     """Create a user with one role and their work groups."""
     try:
         user = services.create_user(
-            username=username, password=password, role=role, group_codes=list(groups),
-            email=email, display_name=name,
+            username=username,
+            password=password,
+            role=role,
+            group_codes=list(groups),
+            email=email,
+            display_name=name,
         )
     except DomainError as error:
         db.session.rollback()

@@ -22,12 +22,14 @@ def check_user_fields(
 ) -> tuple[dict, str | None]:
     errors: dict = {}
     if username is not None:
-        if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        if (
+            not username
+            or len(username) > 64
+            or not username.replace("_", "").replace(".", "").replace("-", "").isalnum()
+        ):
             errors["username"] = _l("Letters, digits, '.', '-' and '_' only, at most 64.")
         else:
-            taken = db.session.scalars(
-                select(User).where(func.lower(User.username) == username.lower())
-            ).first()
+            taken = db.session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
             if taken is not None and taken is not user:
                 errors["username"] = _l("This username is taken.")
     if password is not None and len(password) < MIN_PASSWORD:
@@ -44,7 +46,12 @@ def check_user_fields(
 
 
 def create_user(
-    *, username: str, password: str, role: str, group_codes: list[str], email: str | None = None,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    group_codes: list[str],
+    email: str | None = None,
     display_name: str = "",
 ) -> User:
     username = (username or "").strip()

@@ -1,6 +1,5 @@
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.event.services import current_event, local_today

@@ -71,9 +71,7 @@ def check_uploads(uploads: list[Upload]) -> list[tuple[Upload, str]]:
             continue
         kind = sniff_type(upload.data)
         if kind is None:
-            errors.append(
-                _l("%(name)s is not a photo, PDF or Office document.", name=upload.filename)
-            )
+            errors.append(_l("%(name)s is not a photo, PDF or Office document.", name=upload.filename))
             continue
         checked.append((upload, kind))
     if errors:
@@ -87,7 +85,11 @@ def attach(item: Item, uploads: list[Upload], *, actor, now: datetime, note: str
     if not checked:
         return None
     entry = ledger.append(
-        item, "evidence", actor=actor, now=now, note=note,
+        item,
+        "evidence",
+        actor=actor,
+        now=now,
+        note=note,
         after=", ".join(u.filename for u, _ in checked),
     )
     folder = evidence_dir()
@@ -96,9 +98,13 @@ def attach(item: Item, uploads: list[Upload], *, actor, now: datetime, note: str
         (folder / name).write_bytes(upload.data)
         entry.evidence.append(
             Evidence(
-                item_id=item.id, filename=safe_filename(upload.filename), content_type=kind,
-                size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(),
-                storage_name=name, uploaded_at=now,
+                item_id=item.id,
+                filename=safe_filename(upload.filename),
+                content_type=kind,
+                size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(),
+                storage_name=name,
+                uploaded_at=now,
             )
         )
     db.session.flush()

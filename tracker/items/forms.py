@@ -31,17 +31,20 @@ class ItemForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     source = StringField(_l("Source"), validators=[Length(max=200)])
-    key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"))
+    key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"), validate_choice=False)
     severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
-    group_id = SelectField(_l("Responsible group"), coerce=_int_or_none, validators=[InputRequired()])
-    supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=int)
-    owner_id = SelectField(_l("Responsible person"), coerce=_int_or_none)
+    # Ids are checked by the service (existence and permission), with a message per field.
+    group_id = SelectField(
+        _l("Responsible group"), coerce=_int_or_none, validators=[InputRequired()], validate_choice=False
+    )
+    supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=int, validate_choice=False)
+    owner_id = SelectField(_l("Responsible person"), coerce=_int_or_none, validate_choice=False)
     measures = TextAreaField(_l("Measures"), validators=[Length(max=5000)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     acceptance_criteria = TextAreaField(_l("Acceptance criteria"), validators=[Length(max=2000)])
     found_on = DateField(_l("Found on"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Length(max=200)])
-    milestone_id = SelectField(_l("Milestone"), coerce=_int_or_none)
+    milestone_id = SelectField(_l("Milestone"), coerce=_int_or_none, validate_choice=False)
     is_confidential = BooleanField(_l("Confidential (only the group, committee and admins see it)"))
     remarks = TextAreaField(_l("Remarks"), validators=[Length(max=2000)])
     version = HiddenField()
@@ -49,9 +52,24 @@ class ItemForm(FlaskForm):
 
     def item_data(self) -> dict:
         names = (
-            "kind", "code", "title", "description", "source", "key_area", "severity", "group_id",
-            "supporting_group_ids", "owner_id", "measures", "deadline", "acceptance_criteria",
-            "found_on", "venue", "milestone_id", "is_confidential", "remarks",
+            "kind",
+            "code",
+            "title",
+            "description",
+            "source",
+            "key_area",
+            "severity",
+            "group_id",
+            "supporting_group_ids",
+            "owner_id",
+            "measures",
+            "deadline",
+            "acceptance_criteria",
+            "found_on",
+            "venue",
+            "milestone_id",
+            "is_confidential",
+            "remarks",
         )
         return {name: getattr(self, name).data for name in names}
 

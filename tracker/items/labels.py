@@ -93,6 +93,14 @@ def source_label(value: str) -> str:
 
 def register(app) -> None:
     app.jinja_env.globals.update(
-        KIND=KIND, STATUS=STATUS, SEVERITY=SEVERITY, KEY_AREA=KEY_AREA, ACTION=ACTION,
-        LIGHT=LIGHT, MILESTONE_KIND=MILESTONE_KIND, LEDGER_KIND=LEDGER_KIND, FIELD=FIELD, source_label=source_label,
+        KIND=KIND,
+        STATUS=STATUS,
+        SEVERITY=SEVERITY,
+        KEY_AREA=KEY_AREA,
+        ACTION=ACTION,
+        LIGHT=LIGHT,
+        MILESTONE_KIND=MILESTONE_KIND,
+        LEDGER_KIND=LEDGER_KIND,
+        FIELD=FIELD,
+        source_label=source_label,
     )

@@ -75,9 +75,7 @@ class Item(db.Model):
     found_on: Mapped[date | None] = mapped_column(Date)
     venue: Mapped[str] = mapped_column(String(200), default="")
     remarks: Mapped[str] = mapped_column(Text, default="")
-    milestone_id: Mapped[int | None] = mapped_column(
-        ForeignKey("milestone.id", ondelete="SET NULL")
-    )
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     is_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="open")
     progress: Mapped[int] = mapped_column(default=0)
@@ -93,9 +91,7 @@ class Item(db.Model):
     owner = relationship("User", foreign_keys=[owner_id], lazy="joined")
     milestone = relationship("Milestone")
     supporting_groups = relationship("WorkGroup", secondary=item_supporting_group)
-    ledger = relationship(
-        "LedgerEntry", back_populates="item", order_by="LedgerEntry.id", viewonly=True
-    )
+    ledger = relationship("LedgerEntry", back_populates="item", order_by="LedgerEntry.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -89,5 +89,3 @@ def worst_light(lights) -> str:
 def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
     if old != new and not reason.strip():
         raise TransitionError("a deadline change needs a reason")
-
-

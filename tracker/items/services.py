@@ -144,9 +144,7 @@ def _display(value) -> str | None:
     return str(value)
 
 
-def update_item(
-    item: Item, data: dict, *, actor, now: datetime, version: int, reason: str = ""
-) -> list[str]:
+def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, reason: str = "") -> list[str]:
     """Apply field edits made against ``version``; returns the names of changed fields."""
     if not permissions.can_edit_item(actor, item):
         raise PermissionDenied(_l("You may not edit this item."))
@@ -166,8 +164,14 @@ def update_item(
         kind = "deadline_changed" if name == "deadline" else "field_changed"
         note = reason if name == "deadline" else ""
         ledger.append(
-            item, kind, actor=actor, now=now, field=name, before=_display(old),
-            after=_display(value), note=note,
+            item,
+            kind,
+            actor=actor,
+            now=now,
+            field=name,
+            before=_display(old),
+            after=_display(value),
+            note=note,
         )
         setattr(item, name, value)
         changed.append(name)
@@ -208,8 +212,14 @@ def transition(item: Item, action: str, *, actor, now: datetime, note: str = "")
     if len(note) > 5000:
         raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=5000)})
     ledger.append(
-        item, "status", actor=actor, now=now, field="status", before=item.status,
-        after=new_status, note=note,
+        item,
+        "status",
+        actor=actor,
+        now=now,
+        field="status",
+        before=item.status,
+        after=new_status,
+        note=note,
     )
     item.status = new_status
     if action == "submit":
@@ -249,8 +259,14 @@ def add_progress(
     entry = None
     if progress is not None and progress != item.progress:
         entry = ledger.append(
-            item, "progress", actor=actor, now=now, field="progress", before=item.progress,
-            after=progress, note=note,
+            item,
+            "progress",
+            actor=actor,
+            now=now,
+            field="progress",
+            before=item.progress,
+            after=progress,
+            note=note,
         )
         item.progress = progress
     elif note and not uploads:

@@ -18,14 +18,14 @@ from tracker import permissions
 from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import Conflict, ValidationFailed
+from tracker.event.services import local_today as today_for
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
 from tracker.forms import show_errors
+from tracker.groups.models import WorkGroup
 from tracker.items import evidence, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
-from tracker.event.services import local_today as today_for
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
 
@@ -49,8 +49,16 @@ def _list(view: str):
     total = count(query)
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return render_template(
-        LISTS[view], items=items, total=total, page=page, per_page=per_page, filters=filters,
-        view=view, today=today, choices=_filter_choices(), light=item_light,
+        LISTS[view],
+        items=items,
+        total=total,
+        page=page,
+        per_page=per_page,
+        filters=filters,
+        view=view,
+        today=today,
+        choices=_filter_choices(),
+        light=item_light,
     )
 
 
@@ -90,9 +98,7 @@ def _fill_choices(form: ItemForm, item: Item | None) -> None:
     users = db.session.scalars(
         select(User).where(User.is_active_account.is_(True), User.role != "admin").order_by(User.username)
     ).all()
-    form.owner_id.choices = [(None, "—")] + [
-        (u.id, f"{u.name} ({u.username})") for u in users
-    ]
+    form.owner_id.choices = [(None, "—")] + [(u.id, f"{u.name} ({u.username})") for u in users]
     milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
     form.milestone_id.choices = [(None, "—")] + [
         (m.id, f"{m.t_label} {m.display_title(str(_locale()))}") for m in milestones
@@ -180,10 +186,14 @@ def edit(item_id: int):
         try:
             version = int(form.version.data or 0)
             changed = services.update_item(
-                item, form.item_data(), actor=current_user, now=utcnow(), version=version,
+                item,
+                form.item_data(),
+                actor=current_user,
+                now=utcnow(),
+                version=version,
                 reason=form.reason.data or "",
             )
-        except Conflict as error:
+        except Conflict:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)
             conflict = services.changes_since(item, version)
@@ -231,13 +241,15 @@ def progress(item_id: int):
     item = services.get_visible_item(item_id, actor=current_user)
     form = ProgressForm()
     if form.validate_on_submit():
-        uploads = [
-            evidence.Upload(f.filename, f.read()) for f in form.files.data or [] if getattr(f, "filename", "")
-        ]
+        uploads = [evidence.Upload(f.filename, f.read()) for f in form.files.data or [] if getattr(f, "filename", "")]
         try:
             services.add_progress(
-                item, actor=current_user, now=utcnow(), note=form.note.data,
-                progress=form.progress.data, uploads=uploads,
+                item,
+                actor=current_user,
+                now=utcnow(),
+                note=form.note.data,
+                progress=form.progress.data,
+                uploads=uploads,
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -261,10 +273,11 @@ def download_evidence(item_id: int, token: str):
     if record is None or not permissions.can_view_evidence(current_user, item):
         abort(404)
     response = send_file(
-        evidence.evidence_path(record), mimetype=record.content_type, as_attachment=True,
+        evidence.evidence_path(record),
+        mimetype=record.content_type,
+        as_attachment=True,
         download_name=record.filename,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
