@@ -26,12 +26,13 @@ def pytest_configure(config):
 def pg_url(request):
     """A PostgreSQL database of this worker's own, created once per session."""
     if not PG_URL:
-        return None
+        yield None
+        return
     import psycopg
 
     worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
     parts = urlsplit(PG_URL)
-    name = f"{parts.path.lstrip('/') or 'test'}_{worker_id}"
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker_id}_{os.getpid()}"
     admin = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -41,7 +42,9 @@ def pg_url(request):
     with app.app_context():
         db.create_all()
         db.engine.dispose()
-    return url
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
