@@ -117,3 +117,10 @@ def world(app):
             db.session.refresh(obj)
         db.session.expunge_all()
         return data
+
+
+@pytest.fixture
+def frozen_now(time_machine):
+    """The clock at the demo's as-of moment (T-112, 10:00 in Maoming)."""
+    time_machine.move_to(factories.NOW, tick=False)
+    return factories.NOW

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -19,6 +19,8 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 def select_locale() -> str:
     """The user's saved choice, else the browser's Accept-Language, else the event default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and scheduler: the event's language
+        return _event_locale()
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
