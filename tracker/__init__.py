@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def init_extensions(app: Flask) -> None:
-    from tracker import i18n
+    from tracker import i18n, security
     from tracker.auth import session
 
     db.init_app(app)
@@ -38,6 +38,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     session.init_login(app)
     i18n.init_babel(app)
+    security.init_security(app)
 
 
 AREAS = (
