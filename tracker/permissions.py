@@ -122,3 +122,12 @@ def can_view_reports(user) -> bool:
 
 def can_administer(user) -> bool:
     return user.role == ADMIN
+
+
+def visibility_scope(user) -> tuple:
+    """Equal for two users exactly when ``visible_items`` shows them the same items (a cache key)."""
+    if user.role in OVERSIGHT:
+        return ("all",)
+    if user.role == EXTERNAL:
+        return (EXTERNAL, user.id)
+    return ("member", user.id, tuple(sorted(user.group_ids)))
