@@ -46,6 +46,8 @@ def register_handlers(app) -> None:
     from werkzeug.exceptions import HTTPException
 
     def page(status: int, message: str):
+        if status == 403:
+            record_refusal()
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(DomainError)
@@ -71,3 +73,21 @@ def register_handlers(app) -> None:
     @app.errorhandler(500)
     def server_error(error):
         return page(500, _("Something went wrong on our side. Nothing was saved; please try again."))
+
+
+def record_refusal() -> None:
+    """Log a permission refusal in its own short transaction; never break the error page."""
+    from flask import request
+    from flask_login import current_user
+
+    from tracker.audit import services as audit
+    from tracker.clock import utcnow
+    from tracker.extensions import db
+
+    try:
+        db.session.rollback()
+        actor = current_user if current_user.is_authenticated else None
+        audit.record("permission_denied", actor=actor, target=f"{request.method} {request.path}", now=utcnow())
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the refusal itself must still be answered
+        db.session.rollback()

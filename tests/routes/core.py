@@ -99,3 +99,7 @@ ROUTES = [
     ),
 ]
 assert LOGIN  # re-exported for area modules
+ROUTES += [
+    Route("audit.index", "GET", "/admin/audit", ADMIN_ONLY),
+    Route("audit.index", "GET", "/admin/audit?action=login_failed&page=2", ADMIN_ONLY),
+]

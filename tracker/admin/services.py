@@ -11,7 +11,25 @@ from tracker.groups.models import WorkGroup
 EVENT_FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
 
 
+def check_event(data: dict) -> dict:
+    """The event's own rules, whichever page or API call sets it."""
+    from zoneinfo import available_timezones
+
+    errors = {}
+    if data.get("timezone") not in available_timezones():
+        errors["timezone"] = _l("Unknown time zone, e.g. Asia/Shanghai.")
+    opening, closing = data.get("opening_at"), data.get("closing_at")
+    if opening is None:
+        errors["opening_at"] = _l("Set the opening time.")
+    elif closing is not None and closing < opening:
+        errors["closing_at"] = _l("Closing must be after opening.")
+    return errors
+
+
 def save_event(event: Event | None, data: dict) -> Event:
+    errors = check_event(data)
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
     if event is None:
         event = Event()
         db.session.add(event)

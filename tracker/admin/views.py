@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from tracker import permissions
 from tracker.admin import services
 from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, UserForm
+from tracker.audit import services as audit
 from tracker.auth.models import User
+from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
 from tracker.extensions import db
@@ -58,7 +60,8 @@ def event():
             "opening_at": form.opening_at.data.replace(tzinfo=tz).astimezone(UTC),
             "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
-        services.save_event(event, data)
+        saved = services.save_event(event, data)
+        audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
         db.session.commit()
         flash(_("Event saved."), "success")
         return redirect(url_for("admin.event"))
@@ -78,11 +81,12 @@ def group(group_id: int | None = None):
     form = GroupForm(obj=record)
     if form.validate_on_submit():
         try:
-            services.save_group(record, form.data)
+            saved = services.save_group(record, form.data)
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
+            audit.record("group_saved", actor=current_user, target=saved.code, now=utcnow())
             db.session.commit()
             flash(_("Work group saved."), "success")
             return redirect(url_for("admin.groups"))
@@ -108,11 +112,19 @@ def user(user_id: int | None = None):
         form.group_ids.data = sorted(record.group_ids)
     if form.validate_on_submit():
         try:
-            services.save_user(record, form.data, actor=current_user)
+            saved = services.save_user(record, form.data, actor=current_user)
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
+            audit.record(
+                "user_saved",
+                actor=current_user,
+                target=saved.username,
+                detail=f"role={saved.role} groups={','.join(sorted(g.code for g in saved.groups))} "
+                f"active={saved.is_active_account}",
+                now=utcnow(),
+            )
             db.session.commit()
             flash(_("User saved."), "success")
             return redirect(url_for("admin.users"))

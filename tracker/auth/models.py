@@ -30,6 +30,8 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changing it (logout, password or role change) invalidates every session at once.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups = relationship("WorkGroup", secondary=group_membership, back_populates="members")

@@ -1,7 +1,11 @@
+from datetime import datetime
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from tracker.audit import services as audit
+from tracker.auth import rules
 from tracker.auth.models import ROLES, User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -68,4 +72,26 @@ def create_user(
     user.groups = groups
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def sign_in(username: str, password: str, *, now: datetime) -> User | None:
+    """Check a sign-in; count failures per account and apply the soft cool-down."""
+    username = (username or "").strip()
+    user = db.session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
+    if user is None:
+        audit.record("login_failed", username=username, detail="unknown user", now=now)
+        return None
+    if rules.is_throttled(user.throttled_until, now):
+        audit.record("login_throttled", actor=user, now=now)
+        return None
+    if not user.is_active or not user.check_password(password):
+        user.failed_logins += 1
+        cooldown = rules.cooldown_after(user.failed_logins)
+        user.throttled_until = now + cooldown if cooldown else None
+        audit.record("login_failed", actor=user, detail=f"failures={user.failed_logins}", now=now)
+        return None
+    user.failed_logins = 0
+    user.throttled_until = None
+    audit.record("login", actor=user, now=now)
     return user

@@ -3,10 +3,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
+from tracker.audit import services as audit
 from tracker.auth.forms import LanguageForm, LoginForm
-from tracker.auth.models import User
+from tracker.auth.services import sign_in
+from tracker.auth.session import start_session
+from tracker.clock import utcnow
 from tracker.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -28,18 +30,19 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = db.session.scalars(
-            select(User).where(func.lower(User.username) == form.username.data.strip().lower())
-        ).first()
-        if user is not None and user.is_active and user.check_password(form.password.data):
+        user = sign_in(form.username.data, form.password.data, now=utcnow())
+        db.session.commit()
+        if user is not None:
             locale = session.get("locale")
             session.clear()  # a fresh session at sign-in: no fixation
             if locale:
                 session["locale"] = locale
             login_user(user, remember=form.remember.data)
+            start_session()
             return redirect(safe_next(form.next.data, url_for("home.index")))
-        flash(_("Wrong username or password."), "error")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+        # One message for every failure: unknown user, wrong password, cool-down.
+        flash(_("Wrong username or password, or too many attempts. Please wait a moment and try again."), "error")
+    return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -47,6 +50,7 @@ def login():
 def logout():
     # Rotating the token kills this session, copies of its cookie and remember-me cookies.
     current_user.end_sessions()
+    audit.record("logout", actor=current_user, now=utcnow())
     db.session.commit()
     logout_user()
     session.clear()

@@ -1,0 +1,43 @@
+"""Recording audit events. Values are cleaned so a log line can never be forged."""
+
+from datetime import datetime
+
+from flask import has_request_context, request
+
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+
+ACTIONS = (
+    "login",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "permission_denied",
+    "event_saved",
+    "group_saved",
+    "user_saved",
+    "password_changed",
+)
+
+
+def clean(value, limit: int = 200) -> str:
+    """No control characters (no fake new lines in logs), bounded length."""
+    text = "" if value is None else str(value)
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:limit]
+
+
+def record(action: str, *, actor=None, username: str = "", target: str = "", detail: str = "", now: datetime):
+    """Add an audit row to the caller's transaction (the caller commits)."""
+    assert action in ACTIONS, action
+    ip = request.remote_addr if has_request_context() else "cli"
+    event = AuditEvent(
+        at=now,
+        actor_id=actor.id if actor is not None else None,
+        username=clean(actor.username if actor is not None else username, 64),
+        action=action,
+        target=clean(target),
+        ip=clean(ip, 64),
+        detail=clean(detail, 2000),
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,25 @@
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from tracker import permissions
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.route("/admin/audit")
+@login_required
+def index():
+    if not permissions.can_administer(current_user):
+        abort(403)
+    action = request.args.get("action", "")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["ITEMS_PER_PAGE"]
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    events = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template("audit/index.html", events=events, total=total, page=page, per_page=per_page, action=action)
