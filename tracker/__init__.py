@@ -53,6 +53,7 @@ AREAS = (
     "calendar",
     "api",
     "admin",
+    "audit",
 )
 
 
