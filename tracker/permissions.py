@@ -131,3 +131,13 @@ def visibility_scope(user) -> tuple:
     if user.role == EXTERNAL:
         return (EXTERNAL, user.id)
     return ("member", user.id, tuple(sorted(user.group_ids)))
+
+
+def can_regroup_item(user, item) -> bool:
+    """Move an existing item to another responsible group: the committee's call, not a lead's."""
+    return user.role in OVERSIGHT
+
+
+def can_manage_api_token(user, token) -> bool:
+    """See and revoke a personal API token: only its owner."""
+    return token.user_id == user.id

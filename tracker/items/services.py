@@ -54,6 +54,8 @@ EDITABLE_FIELDS = (
 
 def get_visible_item(item_id: int, *, actor) -> Item:
     """Load an item the actor may read; "forbidden" and "missing" look the same."""
+    if not 0 < item_id < 2**31:  # beyond the id column: PostgreSQL would fail, not miss
+        raise NotFound(_l("No such item."))
     query = permissions.visible_items(select(Item).where(Item.id == item_id), actor, Item)
     item = db.session.scalars(query).first()
     if item is None:
@@ -96,6 +98,8 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
         errors["group_id"] = _l("Choose a work group.")
     elif ("group_id" in clean or item is None) and not permissions.can_move_item_to(actor, group.id):
         errors["group_id"] = _l("You can only add items to your own work groups.")
+    elif item is not None and group.id != item.group_id and not permissions.can_regroup_item(actor, item):
+        errors["group_id"] = _l("Only the committee can move an item to another group.")
 
     if "supporting_group_ids" in clean:
         ids = list(dict.fromkeys(clean["supporting_group_ids"] or []))
@@ -254,6 +258,8 @@ def add_progress(
         errors["note"] = _l("At most %(n)s characters.", n=5000)
     if progress is not None and not (0 <= progress <= 100):
         errors["progress"] = _l("Between 0 and 100.")
+    elif progress == item.progress and not note and not uploads:
+        errors["progress"] = _l("The progress is already %(n)s%%.", n=progress)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
     entry = None
