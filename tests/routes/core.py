@@ -13,6 +13,7 @@ CG_EDITORS = roles(DENIED, admin=OK, committee=OK, lead=OK)
 
 ROUTES = [
     Route("home.index", "GET", "/", VIEWERS),
+    Route("home.accessibility", "GET", "/accessibility", roles(OK, anon=OK)),
     Route("auth.login", "GET", "/login", roles(ANY_OK, anon=OK)),
     Route("auth.login", "POST", "/login", roles(ANY_OK, anon=OK), data={"username": "x", "password": "y"}),
     Route("auth.logout", "POST", "/logout", roles(ANY_OK)),
@@ -68,7 +69,6 @@ ROUTES = [
         data={"note": "进展"},
     ),
     Route("items.download_evidence", "GET", "/items/{owned}/evidence/nosuchfile", roles(NOT_FOUND, external=NOT_FOUND)),
-    Route("milestones.index", "GET", "/milestones", VIEWERS),
     Route("admin.index", "GET", "/admin/", roles(DENIED, admin=ANY_OK)),
     Route("admin.event", "GET", "/admin/event", ADMIN_ONLY),
     Route("admin.groups", "GET", "/admin/groups", ADMIN_ONLY),

@@ -1,0 +1,77 @@
+"""The weekly briefing as a workbook: the per-group table and the red list, ready to print."""
+
+from io import BytesIO
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.page import PageMargins
+
+from tracker.reports.services import WeeklyReport
+
+
+def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = False):
+    sheet = book.active if first else book.create_sheet()
+    sheet.title = title[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.print_title_rows = "1:1"
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 60)
+    return sheet
+
+
+def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
+    book = Workbook()
+    groups = [
+        [
+            g.code,
+            group_name(g),
+            g.new,
+            g.closed,
+            g.overdue,
+            g.still_open,
+            g.overdue_change,
+            g.open_change,
+        ]
+        for g in report.groups
+    ]
+    t = report.totals
+    groups.append([_("All groups"), "", t.new, t.closed, t.overdue, t.still_open, t.overdue_change, t.open_change])
+    _sheet(
+        book,
+        _("Week %(week)s", week=report.week.label),
+        [
+            _("Code"),
+            _("Work group"),
+            _("New"),
+            _("Closed"),
+            _("Overdue"),
+            _("Still open"),
+            _("Overdue, change"),
+            _("Still open, change"),
+        ],
+        groups,
+        first=True,
+    )
+    _sheet(
+        book,
+        _("Overdue"),
+        [_("No."), _("Title"), _("Work group"), _("Responsible person"), _("Deadline"), _("Days overdue"), _("New")],
+        [
+            [r.code or r.id, r.title, r.group, r.owner or "", r.deadline, r.days_overdue, _("yes") if r.is_new else ""]
+            for r in report.red_list
+        ],
+    )
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
