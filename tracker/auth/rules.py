@@ -10,7 +10,8 @@ def cooldown_after(failures: int) -> timedelta:
     """No wait for the first few failures, then 1, 2, 4 … minutes, capped at 15."""
     if failures < FREE_ATTEMPTS:
         return timedelta(0)
-    return min(timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)), MAX_COOLDOWN)
+    minutes = 2 ** min(failures - FREE_ATTEMPTS, 10)
+    return min(timedelta(minutes=minutes), MAX_COOLDOWN)
 
 
 def is_throttled(throttled_until: datetime | None, now: datetime) -> bool:

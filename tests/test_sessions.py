@@ -1,0 +1,107 @@
+"""Session lifetime, per-user session version, throttling and the audit trail."""
+
+from datetime import timedelta
+
+from tests.factories import NOW, PASSWORD, login
+from tracker.audit.models import AuditEvent
+from tracker.auth import rules
+from tracker.auth.models import User
+from tracker.extensions import db
+
+
+def actions(app):
+    with app.app_context():
+        return [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_cooldown_grows_and_is_capped():
+    assert rules.cooldown_after(4) == timedelta(0)
+    assert rules.cooldown_after(5) == timedelta(minutes=1)
+    assert rules.cooldown_after(7) == timedelta(minutes=4)
+    assert rules.cooldown_after(50) == timedelta(minutes=15)
+
+
+def test_active_session_survives_past_thirty_minutes(client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    login(client, "lead")
+    time_machine.move_to(NOW + timedelta(minutes=29), tick=False)
+    assert client.get("/").status_code == 200
+    time_machine.move_to(NOW + timedelta(minutes=58), tick=False)
+    assert client.get("/").status_code == 200
+
+
+def test_session_ends_after_idle_gap(client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    login(client, "lead")
+    time_machine.move_to(NOW + timedelta(minutes=31), tick=False)
+    response = client.get("/problems")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_session_ends_after_twelve_hours_even_when_active(client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    login(client, "lead")
+    for step in range(1, 26):
+        time_machine.move_to(NOW + timedelta(minutes=29 * step), tick=False)
+        status = client.get("/").status_code
+        if step * 29 <= 12 * 60:
+            assert status == 200
+    assert client.get("/").status_code == 302
+
+
+def test_role_change_ends_the_users_sessions(app, client, world):
+    login(client, "member")
+    admin = app.test_client()
+    login(admin, "admin")
+    response = admin.post(
+        f"/admin/users/{world.member.id}",
+        data={"username": "member", "role": "lead", "group_ids": [str(world.cs.id)], "is_active_account": "y"},
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_deactivation_ends_the_users_sessions(app, client, world):
+    login(client, "member")
+    admin = app.test_client()
+    login(admin, "admin")
+    admin.post(f"/admin/users/{world.member.id}", data={"username": "member", "role": "member"})
+    assert client.get("/").status_code == 302
+
+
+def test_repeated_failures_cool_down_then_recover(app, client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    for _ in range(5):
+        login(client, "lead", "wrong")
+    login(client, "lead")  # right password, but cooling down
+    assert client.get("/").status_code == 302
+    time_machine.move_to(NOW + timedelta(minutes=2), tick=False)
+    login(client, "lead")
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.username == "lead")).failed_logins == 0
+
+
+def test_sign_ins_failures_and_refusals_are_audited(app, client, world):
+    login(client, "lead", "wrong\r\nFAKE login admin")
+    login(client, "lead")
+    client.get("/admin/users")
+    assert actions(app) == ["login_failed", "login", "permission_denied"]
+    with app.app_context():
+        refusal = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "permission_denied")).one()
+        assert refusal.username == "lead" and refusal.target == "GET /admin/users" and refusal.ip
+
+
+def test_audit_values_cannot_forge_lines(app, client, world):
+    login(client, "ghost\nadmin login ok", PASSWORD)
+    with app.app_context():
+        event = db.session.scalars(db.select(AuditEvent)).one()
+    assert "\n" not in event.username and event.action == "login_failed"
+
+
+def test_admin_actions_are_audited_and_readable(app, client, world):
+    login(client, "admin")
+    client.post("/admin/groups/new", data={"code": "YL", "name": "医疗卫生组"})
+    assert "group_saved" in actions(app)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "group_saved" in page and "YL" in page
