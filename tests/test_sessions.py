@@ -105,3 +105,45 @@ def test_admin_actions_are_audited_and_readable(app, client, world):
     assert "group_saved" in actions(app)
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "group_saved" in page and "YL" in page
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, world):
+    other_device = app.test_client()
+    login(other_device, "member")
+    login(client, "member")
+    response = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "brand-new-pass", "confirm": "brand-new-pass"}
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other_device.get("/").status_code == 302
+    assert "password_changed" in actions(app)
+
+
+def test_wrong_current_password_changes_nothing(app, client, world):
+    login(client, "member")
+    response = client.post(
+        "/account/password", data={"current": "nope", "new": "brand-new-pass", "confirm": "brand-new-pass"}
+    )
+    assert response.status_code == 422
+    fresh = app.test_client()
+    assert login(fresh, "member").status_code == 302
+
+
+def test_role_change_needs_a_recent_sign_in(app, client, world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    login(client, "admin")
+    time_machine.move_to(NOW + timedelta(minutes=20), tick=False)
+    client.get("/")
+    time_machine.move_to(NOW + timedelta(minutes=25), tick=False)
+    response = client.post(f"/admin/users/{world.member.id}", data={"username": "member", "role": "committee"})
+    assert response.status_code == 302 and "/reauth" in response.headers["Location"]
+    with app.app_context():
+        assert db.session.get(User, world.member.id).role == "member"
+    client.post("/reauth", data={"password": PASSWORD})
+    response = client.post(
+        f"/admin/users/{world.member.id}", data={"username": "member", "role": "committee", "is_active_account": "y"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, world.member.id).role == "committee"

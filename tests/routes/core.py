@@ -103,3 +103,15 @@ ROUTES += [
     Route("audit.index", "GET", "/admin/audit", ADMIN_ONLY),
     Route("audit.index", "GET", "/admin/audit?action=login_failed&page=2", ADMIN_ONLY),
 ]
+ROUTES += [
+    Route("auth.change_password", "GET", "/account/password", roles(OK)),
+    Route(
+        "auth.change_password",
+        "POST",
+        "/account/password",
+        roles(frozenset({422})),
+        data={"current": "wrong-password", "new": "new-password-1", "confirm": "new-password-1"},
+    ),
+    Route("auth.reauth", "GET", "/reauth", roles(OK)),
+    Route("auth.reauth", "POST", "/reauth", roles(ANY_OK), data={"password": "correct-horse-1", "next": "/"}),
+]

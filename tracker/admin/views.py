@@ -13,6 +13,7 @@ from tracker.admin import services
 from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, UserForm
 from tracker.audit import services as audit
 from tracker.auth.models import User
+from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
@@ -101,6 +102,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@recent_login_required
 def user(user_id: int | None = None):
     record = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=record)

@@ -95,3 +95,15 @@ def sign_in(username: str, password: str, *, now: datetime) -> User | None:
     user.throttled_until = None
     audit.record("login", actor=user, now=now)
     return user
+
+
+def change_own_password(user: User, current: str, new: str, *, now: datetime) -> bool:
+    if not user.check_password(current):
+        audit.record("login_failed", actor=user, detail="wrong current password on password change", now=now)
+        return False
+    if len(new) < MIN_PASSWORD:
+        return False
+    user.set_password(new)
+    user.end_sessions()
+    audit.record("password_changed", actor=user, target=user.username, now=now)
+    return True

@@ -67,3 +67,17 @@ def load_user(user_id: str):
     if user is None or user.session_token != token or not user.is_active:
         return None
     return user
+
+
+def recent_login_required(view):
+    """Decorator: send the user to confirm their password if the sign-in is not recent."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method not in ("GET", "HEAD") and not signed_in_recently():
+            flash(_("Please confirm your password to continue."), "info")
+            return redirect(url_for("auth.reauth", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped

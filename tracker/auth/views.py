@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.audit import services as audit
-from tracker.auth.forms import LanguageForm, LoginForm
-from tracker.auth.services import sign_in
+from tracker.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
+from tracker.auth.services import change_own_password, sign_in
 from tracker.auth.session import start_session
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -67,3 +67,33 @@ def language():
             current_user.locale = form.language.data
             db.session.commit()
     return redirect(safe_next(form.next.data, url_for("home.index")))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other session of this user ends."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if change_own_password(current_user, form.current.data, form.new.data, now=utcnow()):
+            db.session.commit()
+            login_user(current_user)  # this session carries the new session token
+            start_session()
+            flash(_("Password changed. Your other sessions have been signed out."), "success")
+            return redirect(url_for("home.index"))
+        db.session.commit()  # the audit row of the failure
+        form.current.errors = [_("The current password is wrong.")]
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+def reauth():
+    """Confirm the password before a sensitive action."""
+    form = ReauthForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        if current_user.check_password(form.password.data):
+            start_session()
+            return redirect(safe_next(form.next.data, url_for("home.index")))
+        form.password.errors = [_("Wrong password.")]
+    return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
