@@ -1,0 +1,141 @@
+"""Which reminders are due: pure functions over plain values and an explicit ``today``.
+
+Days are the event's local calendar days. A reminder is identified by its rule and an
+*occurrence* date, which goes into the outbox's dedupe key:
+
+- ``before-N`` (owner, N days before the deadline): the occurrence is the deadline, so
+  a moved deadline gives new reminders and a missed one is caught up once (the most
+  recent threshold only — never one per missed day);
+- ``overdue`` (owner, every day while overdue): the occurrence is today;
+- ``lead`` / ``committee`` escalations, once per deadline when the item is N days
+  overdue: the occurrence is the deadline;
+- ``milestone-N`` (members of groups with open items tied to it): the milestone's day;
+- ``digest``: today, from the configured local time on.
+
+The sweep turns the same windows into SQL (``threshold_windows``), and the sender
+checks a row against ``item_reminders`` again before delivering it.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
+SINGLE_ITEM_RULES = ("overdue", "lead", "committee")
+
+
+@dataclass(frozen=True)
+class Policy:
+    owner_days: tuple[int, ...] = (7, 3, 1, 0)
+    lead_overdue_days: int = 1
+    committee_overdue_days: int = 3
+    milestone_days: tuple[int, ...] = (7, 1)
+    digest_at: time = time(8, 30)
+    digest_window_days: int = 7
+    max_attempts: int = 8
+    retry_base_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class Due:
+    rule: str
+    audience: str  # owner | lead | committee | members | everyone
+    occurrence: date
+
+
+def parse_days(text: str) -> tuple[int, ...]:
+    """ "7, 3,1,0" → (7, 3, 1, 0): distinct, non-negative, largest first."""
+    values = {int(part) for part in text.replace("，", ",").split(",") if part.strip()}
+    if any(v < 0 or v > 365 for v in values):
+        raise ValueError("days must be between 0 and 365")
+    return tuple(sorted(values, reverse=True))
+
+
+def threshold_windows(thresholds: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """For each threshold N, the days-left range [low, N] in which N is the latest one passed.
+
+    (7, 3, 1, 0) → [(0, 0, 0), (1, 1, 1), (3, 2, 3), (7, 4, 7)]: with 5 days left the
+    7-day reminder is the one due (sent on day 7, or caught up on day 5).
+    """
+    ordered = sorted(set(thresholds))
+    windows = []
+    low = 0
+    for value in ordered:
+        windows.append((value, low, value))
+        low = value + 1
+    return windows
+
+
+def threshold_for(days_left: int, thresholds: tuple[int, ...]) -> int | None:
+    for value, low, high in threshold_windows(thresholds):
+        if low <= days_left <= high:
+            return value
+    return None
+
+
+def days_overdue(deadline: date, today: date) -> int:
+    """0 on the deadline day itself (the whole day is allowed), 1 the day after, …"""
+    return (today - deadline).days
+
+
+def item_reminders(status: str, deadline: date | None, today: date, policy: Policy) -> list[Due]:
+    """The reminders an item calls for today, each with the occurrence of its dedupe key."""
+    if status not in OPEN_STATUSES or deadline is None:
+        return []
+    days_left = (deadline - today).days
+    if days_left >= 0:
+        threshold = threshold_for(days_left, policy.owner_days)
+        return [Due(f"before-{threshold}", "owner", deadline)] if threshold is not None else []
+    late = days_overdue(deadline, today)
+    due = [Due("overdue", "owner", today)]
+    if late >= policy.lead_overdue_days:
+        due.append(Due("lead", "lead", deadline))
+    if late >= policy.committee_overdue_days:
+        due.append(Due("committee", "committee", deadline))
+    return due
+
+
+def milestone_reminder(milestone_day: date, today: date, policy: Policy) -> Due | None:
+    days_left = (milestone_day - today).days
+    if days_left < 0:
+        return None
+    threshold = threshold_for(days_left, policy.milestone_days)
+    return Due(f"milestone-{threshold}", "members", milestone_day) if threshold is not None else None
+
+
+def digest_due(local_now: datetime, policy: Policy) -> Due | None:
+    """From the digest time on, today's digest is due (caught up once if the app was down)."""
+    if local_now.time() < policy.digest_at:
+        return None
+    return Due("digest", "everyone", local_now.date())
+
+
+def in_digest(
+    status: str,
+    deadline: date | None,
+    today: date,
+    policy: Policy,
+    *,
+    as_owner: bool,
+    as_lead: bool,
+    as_committee: bool,
+) -> bool:
+    """Whether an item belongs in a user's digest: due within the window or overdue, by role."""
+    if status not in OPEN_STATUSES or deadline is None:
+        return False
+    late = days_overdue(deadline, today)
+    if as_owner and deadline <= today + timedelta(days=policy.digest_window_days):
+        return True
+    return (as_lead and late >= policy.lead_overdue_days) or (as_committee and late >= policy.committee_overdue_days)
+
+
+def retry_at(now: datetime, attempts: int, policy: Policy) -> datetime | None:
+    """When to try again after ``attempts`` failures (exponential, capped at 6 h); None: give up."""
+    if attempts >= policy.max_attempts:
+        return None
+    delay = min(policy.retry_base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600)
+    return now + timedelta(seconds=delay)
+
+
+def is_current(rule: str, occurrence: date, due: list[Due]) -> bool:
+    """A queued row is still worth sending when today's rules still produce it."""
+    return any(d.rule == rule and d.occurrence == occurrence for d in due)

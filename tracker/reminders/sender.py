@@ -1,0 +1,449 @@
+"""Deliver queued reminders: claim, check again, send, record — each delivery committed on its own.
+
+Claiming flips rows to ``sending`` under a lease with a compare-and-set UPDATE; on
+PostgreSQL the candidate rows are picked ``FOR UPDATE SKIP LOCKED`` so any number of
+senders share the queue, on SQLite the UPDATE runs in a ``BEGIN IMMEDIATE``
+transaction (tracker/database.py), which serialises claimers. A row whose sender died
+is claimed again once its lease has expired.
+
+Guarantees: in-app notifications are exactly once (the notification and the ``sent``
+mark share one transaction, and ``notification.delivery_id`` is UNIQUE). Email and
+webhooks are at least once with a stable key: a crash between the server's "accepted"
+and our commit resends with the same Message-ID / dedupe key.
+"""
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from tracker import permissions
+from tracker.auth.models import User
+from tracker.clock import local_date
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items.models import Item
+from tracker.milestones.models import Milestone
+from tracker.reminders import messages, rules, smtp, webhook
+from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
+
+log = logging.getLogger(__name__)
+CLAIM_BATCH = 200
+LEASE = timedelta(minutes=5)
+DIGEST_LIMIT = 50
+
+
+@dataclass
+class Batch:
+    """Plain snapshots of what the claimed rows refer to, loaded right after claiming."""
+
+    rows: list
+    items: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+    groups: dict = field(default_factory=dict)
+    milestones: dict = field(default_factory=dict)
+    milestone_groups: dict = field(default_factory=dict)  # milestone id → groups with open items tied
+
+
+def claim(now: datetime, token: str, limit: int = CLAIM_BATCH) -> list[int]:
+    claimable = or_(
+        and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
+        and_(Delivery.status == "sending", Delivery.lease_until < now),
+    )
+    candidates = (
+        select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(candidates.scalar_subquery()), claimable)  # compare-and-set
+        .values(status="sending", attempts=Delivery.attempts + 1, lease_until=now + LEASE, claim_token=token)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(db.session.scalars(stmt))
+    db.session.commit()
+    return sorted(ids)
+
+
+def _snapshot_user(user: User, pref) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=user.id,
+        name=user.name,
+        role=user.role,
+        email=user.email,
+        locale=user.locale,
+        is_active=user.is_active,
+        group_ids=user.group_ids,
+        email_enabled=pref.email_enabled if pref else True,
+        digest_mode=pref.digest_mode if pref else "both",
+    )
+
+
+def _snapshot_item(item: Item) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=item.id,
+        code=item.code,
+        title=item.title,
+        status=item.status,
+        deadline=item.deadline,
+        owner_id=item.owner_id,
+        group_id=item.group_id,
+        group_name=item.group.name if item.group else "",
+        is_confidential=item.is_confidential,
+        milestone_id=item.milestone_id,
+    )
+
+
+def load_batch(ids: list[int]) -> Batch:
+    rows = [
+        SimpleNamespace(**r._asdict())
+        for r in db.session.execute(
+            select(
+                Delivery.id,
+                Delivery.dedupe_key,
+                Delivery.channel,
+                Delivery.rule,
+                Delivery.user_id,
+                Delivery.group_id,
+                Delivery.item_id,
+                Delivery.milestone_id,
+                Delivery.local_date,
+                Delivery.attempts,
+                Delivery.claim_token,
+            )
+            .where(Delivery.id.in_(ids))
+            .order_by(Delivery.id)
+        )
+    ]
+    batch = Batch(rows=rows)
+    item_ids = {r.item_id for r in rows if r.item_id}
+    for item in db.session.scalars(select(Item).where(Item.id.in_(item_ids))):
+        batch.items[item.id] = _snapshot_item(item)
+    user_ids = {r.user_id for r in rows if r.user_id}
+    prefs = {
+        p.user_id: p
+        for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids)))
+    }
+    for user in db.session.scalars(select(User).where(User.id.in_(user_ids)).options(selectinload(User.groups))):
+        batch.users[user.id] = _snapshot_user(user, prefs.get(user.id))
+    group_ids = {r.group_id for r in rows if r.group_id}
+    for group in db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(group_ids))):
+        batch.groups[group.id] = SimpleNamespace(
+            id=group.id, name=group.name, url=group.webhook_url, format=group.webhook_format
+        )
+    milestone_ids = {r.milestone_id for r in rows if r.milestone_id}
+    if milestone_ids:
+        for ms in db.session.scalars(select(Milestone).where(Milestone.id.in_(milestone_ids))):
+            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, date=ms.date)
+        tied = select(Item.milestone_id, Item.group_id).where(
+            Item.milestone_id.in_(milestone_ids), Item.status.in_(rules.OPEN_STATUSES)
+        )
+        for milestone_id, group_id in db.session.execute(tied.distinct()):
+            batch.milestone_groups.setdefault(milestone_id, set()).add(group_id)
+    db.session.commit()  # end the read transaction; sending may take a while
+    return batch
+
+
+def stale_reason(row, batch: Batch, today: date, policy: rules.Policy) -> str | None:
+    """Why a queued row must not be sent any more (None: send it). Checked just before sending."""
+    user = batch.users.get(row.user_id) if row.user_id else None
+    if row.user_id:
+        if user is None or not user.is_active:
+            return "recipient inactive or removed"
+        if row.channel == "email" and (not user.email or not user.email_enabled):
+            return "recipient turned email off"
+        if row.rule == "digest" and user.digest_mode == "singles":
+            return "recipient does not want the digest"
+        if row.rule != "digest" and user.digest_mode == "digest":
+            return "recipient gets the digest instead"
+    if row.group_id:
+        group = batch.groups.get(row.group_id)
+        if group is None or not group.url:
+            return "work group has no webhook any more"
+    if row.rule == "digest":
+        return None if row.local_date == today else "superseded by a newer digest"
+    if row.milestone_id:
+        return _stale_milestone(row, batch, user, today, policy)
+    item = batch.items.get(row.item_id)
+    if item is None:
+        return "item deleted"
+    if not rules.is_current(row.rule, row.local_date, rules.item_reminders(item.status, item.deadline, today, policy)):
+        return f"no longer due (item {item.status}, deadline {item.deadline})"
+    if row.group_id:
+        if item.group_id != row.group_id:
+            return "item moved to another work group"
+        return "item is confidential" if item.is_confidential else None
+    if row.rule == "lead" and not permissions.leads_group(user, item.group_id):
+        return "recipient no longer leads the item's group"
+    if row.rule == "committee" and user.role != permissions.COMMITTEE:
+        return "recipient is no longer on the committee"
+    if row.rule not in ("lead", "committee") and item.owner_id != user.id:
+        return "item reassigned"
+    if not permissions.can_view_item(user, item):
+        return "item no longer visible to the recipient"
+    return None
+
+
+def _stale_milestone(row, batch: Batch, user, today: date, policy: rules.Policy) -> str | None:
+    milestone = batch.milestones.get(row.milestone_id)
+    if milestone is None or milestone.date is None:
+        return "milestone deleted"
+    due = rules.milestone_reminder(milestone.date, today, policy)
+    if due is None or (due.rule, due.occurrence) != (row.rule, row.local_date):
+        return "milestone reminder no longer due"
+    groups = batch.milestone_groups.get(milestone.id, set())
+    if row.group_id:
+        return None if row.group_id in groups else "no open items of the group tied to the milestone"
+    return None if user.group_ids & groups else "no open items of the recipient's groups tied to the milestone"
+
+
+def _finish(row, status: str, now: datetime, policy: rules.Policy, error: str | None = None) -> bool:
+    """Record the outcome if we still hold the claim; commit. False: someone else took the row."""
+    values: dict = {"status": status, "lease_until": None, "last_error": error}
+    if status == "sent":
+        values["sent_at"] = now
+    elif status == "failed":
+        retry = rules.retry_at(now, row.attempts, policy)
+        if retry is None:
+            values["status"] = "dead"
+        else:
+            values["next_attempt_at"] = retry
+    done = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(done)
+
+
+def _release(row, now: datetime) -> None:
+    """Give a claimed row back untried (robot rate limit): it is not an attempt."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
+        .values(status="pending", attempts=Delivery.attempts - 1, next_attempt_at=now + timedelta(minutes=1))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _locale(user) -> str:
+    from tracker.event.services import current_event
+
+    if user is not None and user.locale:
+        return user.locale
+    event = current_event()
+    return event.default_locale if event else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _digest_items(user, today: date, policy: rules.Policy) -> list:
+    window_end = today + timedelta(days=policy.digest_window_days)
+    lead_groups = user.group_ids if user.role == permissions.LEAD else frozenset()
+    candidates = permissions.visible_items(
+        select(Item).where(Item.status.in_(rules.OPEN_STATUSES), Item.deadline <= window_end), user, Item
+    )
+    scope = [Item.owner_id == user.id]
+    if lead_groups:
+        scope.append(Item.group_id.in_(lead_groups))
+    if user.role != permissions.COMMITTEE:
+        candidates = candidates.where(or_(*scope))
+    items = [_snapshot_item(i) for i in db.session.scalars(candidates.order_by(Item.deadline, Item.id))]
+    return [
+        item
+        for item in items
+        if rules.in_digest(
+            item.status,
+            item.deadline,
+            today,
+            policy,
+            as_owner=item.owner_id == user.id,
+            as_lead=item.group_id in lead_groups,
+            as_committee=user.role == permissions.COMMITTEE,
+        )
+    ]
+
+
+def _milestone_items(milestone_id: int, group_ids) -> list:
+    query = (
+        select(Item)
+        .where(Item.milestone_id == milestone_id, Item.status.in_(rules.OPEN_STATUSES), Item.group_id.in_(group_ids))
+        .order_by(Item.deadline, Item.id)
+    )
+    return [_snapshot_item(i) for i in db.session.scalars(query)]
+
+
+def compose(row, batch: Batch, today: date, policy: rules.Policy, *, absolute: bool) -> messages.Message | None:
+    """The message for one user row, in the recipient's language; None when there is nothing to say."""
+    user = batch.users[row.user_id]
+    with force_locale(_locale(user)):
+        if row.rule == "digest":
+            items = _digest_items(user, today, policy)
+            return messages.digest_message(items, today, absolute=absolute, limit=DIGEST_LIMIT) if items else None
+        if row.milestone_id:
+            milestone = batch.milestones[row.milestone_id]
+            items = _milestone_items(milestone.id, user.group_ids)
+            return messages.milestone_message(milestone, row.local_date, items, today, absolute=absolute)
+        return messages.item_message(row.rule, batch.items[row.item_id], today, absolute=absolute)
+
+
+def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> str:
+    message = compose(row, batch, today, policy, absolute=False)
+    if message is None:
+        _finish(row, "skipped", now, policy, "nothing to report")
+        return "skipped"
+    # The claim check and the notification commit together: exactly once.
+    held = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
+        .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not held:
+        db.session.rollback()
+        return "lost"
+    db.session.execute(
+        insert(Notification).values(
+            user_id=row.user_id,
+            delivery_id=row.id,
+            rule=row.rule,
+            item_id=row.item_id,
+            milestone_id=row.milestone_id,
+            subject=messages.clean(message.subject)[:400],
+            body=messages.as_text(message),
+            url=message.url[:300],
+            created_at=now,
+        )
+    )
+    db.session.commit()
+    return "sent"
+
+
+def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> Counter:
+    outcome: Counter = Counter()
+    config = smtp.mail_config(current_app.config)
+    if config is None:
+        for row in rows:
+            _finish(row, "skipped", now, policy, "SMTP is not configured")
+            outcome["skipped"] += 1
+        return outcome
+    with smtp.Mailer(config) as mailer:
+        for row in rows:
+            message = compose(row, batch, today, policy, absolute=True)
+            if message is None:
+                _finish(row, "skipped", now, policy, "nothing to report")
+                outcome["skipped"] += 1
+                continue
+            user = batch.users[row.user_id]
+            locale = _locale(user)
+            subject, text, html = messages.email_parts(message, locale)
+            mail = smtp.build_message(
+                mail_from=config.mail_from,
+                to_addr=user.email,
+                to_name=user.name,
+                subject=subject,
+                text=text,
+                html=html,
+                key=row.dedupe_key,
+                now=now,
+            )
+            try:
+                mailer.send(mail, messages.clean(user.email))
+            except (OSError, smtp.smtplib.SMTPException) as error:
+                mailer.close()
+                log.warning("reminder email %s failed: %s", row.id, smtp.describe(error))
+                _finish(row, "failed", now, policy, smtp.describe(error))
+                outcome["failed"] += 1
+                continue
+            outcome["sent" if _finish(row, "sent", now, policy) else "lost"] += 1
+    return outcome
+
+
+def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> Counter:
+    """One robot at a time: its reminders batched into a few messages, under the robot's rate limit."""
+    outcome: Counter = Counter()
+    hosts = _webhook_hosts()
+    by_group = defaultdict(list)
+    for row in rows:
+        by_group[row.group_id].append(row)
+    session = webhook.new_session()
+    for group_id, group_rows in by_group.items():
+        group = batch.groups[group_id]
+        try:
+            url = webhook.check_url(group.url, hosts)
+        except ValueError as error:
+            for row in group_rows:
+                _finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
+                outcome["skipped"] += 1
+            continue
+        locale = _locale(None)
+        lines = []
+        with force_locale(locale):
+            for row in group_rows:
+                if row.milestone_id:
+                    line = messages.milestone_line(batch.milestones[row.milestone_id], today, key=row.dedupe_key)
+                else:
+                    line = messages.item_line(batch.items[row.item_id], today, absolute=True, key=row.dedupe_key)
+                lines.append((row, line))
+        chunks = [lines[i : i + webhook.LINES_PER_MESSAGE] for i in range(0, len(lines), webhook.LINES_PER_MESSAGE)]
+        for index, chunk in enumerate(chunks):
+            if index >= webhook.MESSAGES_PER_ROBOT_PER_RUN:
+                for row, _line in chunk:
+                    _release(row, now)
+                    outcome["deferred"] += 1
+                continue
+            with force_locale(locale):
+                message = messages.robot_message(group.name, [line for _row, line in chunk])
+            try:
+                webhook.post(session, url, webhook.payload(group.format, message))
+            except webhook.WebhookError as error:
+                log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
+                for row, _line in chunk:
+                    _finish(row, "failed", now, policy, str(error))
+                    outcome["failed"] += 1
+                continue
+            for row, _line in chunk:
+                outcome["sent" if _finish(row, "sent", now, policy) else "lost"] += 1
+    session.close()
+    return outcome
+
+
+def _webhook_hosts() -> list[str]:
+    from tracker.reminders.services import webhook_hosts
+
+    return webhook_hosts()
+
+
+def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None = None) -> Counter:
+    """Deliver everything due at ``now``; never raises for a delivery's failure."""
+    token = uuid.uuid4().hex
+    today = local_date(now, tz)
+    outcome: Counter = Counter()
+    while limit is None or sum(outcome.values()) < limit:
+        ids = claim(now, token)
+        if not ids:
+            break
+        batch = load_batch(ids)
+        ready = defaultdict(list)
+        for row in batch.rows:
+            reason = stale_reason(row, batch, today, policy)
+            if reason:
+                _finish(row, "skipped", now, policy, reason)
+                outcome["skipped"] += 1
+            else:
+                ready[row.channel].append(row)
+        for row in ready["inapp"]:
+            outcome[deliver_inapp(row, batch, now, today, policy)] += 1
+        if ready["email"]:
+            outcome.update(deliver_emails(ready["email"], batch, now, today, policy))
+        if ready["webhook"]:
+            outcome.update(deliver_webhooks(ready["webhook"], batch, now, today, policy))
+    return outcome

@@ -1,0 +1,258 @@
+"""Reminder settings, preferences, in-app notifications and outbox administration.
+
+Services take the actor and ``now``; callers commit.
+"""
+
+import logging
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+
+from tracker import permissions
+from tracker.errors import NotFound, PermissionDenied, ValidationFailed
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.reminders import rules, webhook
+from tracker.reminders.models import (
+    DIGEST_MODES,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    ReminderSettings,
+)
+
+log = logging.getLogger(__name__)
+SETTINGS_ID = 1
+COUNTED_SETTINGS = (
+    "lead_overdue_days",
+    "committee_overdue_days",
+    "digest_window_days",
+    "max_attempts",
+    "retry_base_seconds",
+)
+
+
+def get_settings() -> ReminderSettings:
+    """The settings row, or unsaved defaults when admins never changed anything."""
+    row = db.session.get(ReminderSettings, SETTINGS_ID)
+    if row is None:
+        row = ReminderSettings(
+            id=SETTINGS_ID,
+            **{
+                c.name: c.default.arg
+                for c in ReminderSettings.__table__.columns
+                if c.default and c.name != "updated_at"
+            },
+        )
+    return row
+
+
+def policy(settings: ReminderSettings | None = None) -> rules.Policy:
+    s = settings or get_settings()
+    hour, minute = (int(part) for part in s.digest_time.split(":"))
+    return rules.Policy(
+        owner_days=rules.parse_days(s.owner_days),
+        lead_overdue_days=s.lead_overdue_days,
+        committee_overdue_days=s.committee_overdue_days,
+        milestone_days=rules.parse_days(s.milestone_days),
+        digest_at=time(hour, minute),
+        digest_window_days=s.digest_window_days,
+        max_attempts=s.max_attempts,
+        retry_base_seconds=s.retry_base_seconds,
+    )
+
+
+def webhook_hosts(settings: ReminderSettings | None = None) -> list[str]:
+    s = settings or get_settings()
+    return [h.strip().lower() for h in s.webhook_hosts.split() if h.strip()]
+
+
+def save_settings(data: dict, *, actor, now: datetime) -> ReminderSettings:
+    if not permissions.can_administer(actor):
+        raise PermissionDenied(_l("Only administrators change reminder rules."))
+    errors = {}
+    for name in ("owner_days", "milestone_days"):
+        try:
+            if not rules.parse_days(data[name]):
+                errors[name] = _l("Give at least one number of days.")
+        except ValueError:
+            errors[name] = _l("Whole numbers of days from 0 to 365, separated by commas.")
+    try:
+        hour, minute = (int(part) for part in data["digest_time"].split(":"))
+        time(hour, minute)
+    except ValueError:
+        errors["digest_time"] = _l("A time like 08:30.")
+    hosts = [h.strip().lower() for h in data["webhook_hosts"].split() if h.strip()]
+    if any("/" in h or ":" in h or "@" in h for h in hosts):
+        errors["webhook_hosts"] = _l("Host names only, one per line (no scheme, port or path).")
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    settings = get_settings()
+    for name in (
+        "lead_overdue_days",
+        "committee_overdue_days",
+        "digest_window_days",
+        "max_attempts",
+        "retry_base_seconds",
+    ):
+        setattr(settings, name, int(data[name]))
+    settings.owner_days = ",".join(str(d) for d in rules.parse_days(data["owner_days"]))
+    settings.milestone_days = ",".join(str(d) for d in rules.parse_days(data["milestone_days"]))
+    settings.digest_time = f"{hour:02d}:{minute:02d}"
+    settings.webhook_hosts = "\n".join(dict.fromkeys(hosts))
+    settings.updated_at = now
+    db.session.add(settings)
+    return settings
+
+
+def get_preference(user_id: int) -> NotificationPreference:
+    pref = db.session.get(NotificationPreference, user_id)
+    return pref or NotificationPreference(user_id=user_id, email_enabled=True, digest_mode="both")
+
+
+def save_preference(*, actor, email_enabled: bool, digest_mode: str) -> NotificationPreference:
+    if digest_mode not in DIGEST_MODES:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"digest_mode": _l("Choose an option.")})
+    pref = get_preference(actor.id)
+    pref.email_enabled = bool(email_enabled)
+    pref.digest_mode = digest_mode
+    db.session.add(pref)
+    return pref
+
+
+def _as_dict(n: Notification) -> dict:
+    return {
+        "id": n.id,
+        "rule": n.rule,
+        "subject": n.subject,
+        "body": n.body,
+        "url": n.url,
+        "item_id": n.item_id,
+        "milestone_id": n.milestone_id,
+        "created_at": n.created_at.isoformat(),
+        "read": n.read_at is not None,
+        "read_at": n.read_at.isoformat() if n.read_at else None,
+    }
+
+
+def user_notifications(actor, page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
+    """The actor's in-app notifications, newest first, one page of them, and the total."""
+    page, per_page = max(int(page), 1), min(max(int(per_page), 1), 100)
+    mine = Notification.user_id == actor.id
+    total = db.session.scalar(select(func.count()).select_from(Notification).where(mine))
+    rows = db.session.scalars(
+        select(Notification).where(mine).order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return [_as_dict(n) for n in rows], total
+
+
+def unread_count(actor) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(notification_id: int, *, actor, now: datetime) -> None:
+    """Someone else's notification answers like a missing one."""
+    done = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == actor.id)
+        .values(read_at=func.coalesce(Notification.read_at, now))
+    ).rowcount
+    if not done:
+        raise NotFound(_l("No such notification."))
+
+
+def mark_all_read(*, actor, now: datetime) -> int:
+    return db.session.execute(
+        update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None)).values(read_at=now)
+    ).rowcount
+
+
+def resend_delivery(delivery_id: int, *, actor, now: datetime) -> Delivery:
+    """Queue a failed or abandoned delivery again, with a fresh set of attempts."""
+    if not permissions.can_administer(actor):
+        raise PermissionDenied(_l("Only administrators resend deliveries."))
+    row = db.session.get(Delivery, delivery_id)
+    if row is None:
+        raise NotFound(_l("No such delivery."))
+    if row.status not in ("failed", "dead", "skipped"):
+        raise ValidationFailed(_l("Only failed or skipped deliveries can be sent again."))
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+    row.lease_until = row.claim_token = None
+    return row
+
+
+def deliveries(status: str | None, page: int, per_page: int = 50) -> tuple[list[Delivery], int]:
+    query = select(Delivery).options(
+        joinedload(Delivery.user), joinedload(Delivery.group), joinedload(Delivery.item).noload("*")
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Delivery.id).subquery()))
+    rows = db.session.scalars(
+        query.order_by(Delivery.id.desc()).offset((max(page, 1) - 1) * per_page).limit(per_page)
+    ).all()
+    return rows, total
+
+
+def save_group_webhook(group_id: int, *, actor, url: str, fmt: str) -> WorkGroup:
+    if not permissions.can_administer(actor):
+        raise PermissionDenied(_l("Only administrators set chat robots."))
+    group = db.session.get(WorkGroup, group_id)
+    if group is None:
+        raise NotFound(_l("No such work group."))
+    if fmt not in webhook.FORMATS:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"webhook_format": _l("Choose a format.")})
+    url = (url or "").strip()
+    if url:
+        try:
+            url = webhook.check_url(url, webhook_hosts())
+        except ValueError as error:
+            raise ValidationFailed(
+                _l("Please correct the marked fields."), {"webhook_url": _l("Not allowed: %(why)s.", why=str(error))}
+            ) from None
+    group.webhook_url = url or None
+    group.webhook_format = fmt
+    return group
+
+
+def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
+    """One sweep as if at ``now`` (queue what is due, including today's digest from its time on),
+    then deliver. ``dry_run`` reports what would be queued and changes nothing.
+
+    Never raises for a bad rule or delivery: the error is logged and the next run tries again.
+    """
+    from tracker.event.services import event_timezone
+    from tracker.reminders import sender, smtp, sweep
+
+    settings = get_settings()
+    rule_policy = policy(settings)
+    tz = event_timezone()
+    local_now = now.astimezone(ZoneInfo(tz))
+    with_digest = rules.digest_due(local_now, rule_policy) is not None
+    email = smtp.mail_config(current_app.config) is not None
+    try:
+        queued = sweep.run_sweep(now, local_now.date(), rule_policy, email=email, with_digest=with_digest)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("reminder sweep failed; it runs again at the next tick")
+        queued = {}
+    if dry_run:
+        db.session.rollback()
+        return {"queued": queued, "delivered": {}}
+    db.session.commit()
+    try:
+        delivered = dict(sender.send_due(now, tz, rule_policy))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("reminder delivery stopped; it resumes at the next tick")
+        delivered = {}
+    return {"queued": queued, "delivered": delivered}

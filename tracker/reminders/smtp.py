@@ -1,0 +1,123 @@
+"""Email over SMTP: one connection per batch, text + HTML, a Message-ID derived from the dedupe key."""
+
+import hashlib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from tracker.reminders.messages import clean
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    tls: str  # "" (plain), "starttls" or "ssl"
+    mail_from: str
+    timeout: float = 10.0
+
+
+def mail_config(config) -> MailConfig | None:
+    """The app's TRACKER_SMTP_* settings, or None when mail is not configured."""
+    host = config.get("SMTP_HOST")
+    if not host:
+        return None
+    tls = config.get("SMTP_TLS")
+    if tls is True or str(tls).lower() in ("true", "1", "yes", "on", "starttls"):
+        tls = "starttls"
+    elif str(tls).lower() == "ssl":
+        tls = "ssl"
+    else:
+        tls = ""
+    return MailConfig(
+        host=str(host),
+        port=int(config.get("SMTP_PORT") or (465 if tls == "ssl" else 25)),
+        user=config.get("SMTP_USER") or None,
+        password=config.get("SMTP_PASSWORD") or None,
+        tls=tls,
+        mail_from=config.get("MAIL_FROM") or "wallchart@localhost",
+    )
+
+
+def message_id(dedupe_key: str, mail_from: str) -> str:
+    """The same reminder always gets the same Message-ID, so a resend after a crash is recognisable."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
+    domain = mail_from.rpartition("@")[2] or "localhost"
+    return f"<reminder.{digest}@{domain}>"
+
+
+def build_message(
+    *, mail_from: str, to_addr: str, to_name: str, subject: str, text: str, html: str, key: str, now: datetime
+) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP)
+    # Header values are single lines: a title carrying CR/LF cannot add a header (Bcc: …).
+    msg["Subject"] = clean(subject)
+    msg["From"] = mail_from
+    msg["To"] = Address(display_name=clean(to_name), addr_spec=clean(to_addr))
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(key, mail_from)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    return msg
+
+
+class Mailer:
+    """Opens the connection on first use and keeps it for the whole batch."""
+
+    def __init__(self, config: MailConfig):
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        if c.tls == "ssl":
+            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=ssl.create_default_context())
+        else:
+            conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            if c.tls == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if c.user:
+            conn.login(c.user, c.password or "")
+        return conn
+
+    def send(self, msg: EmailMessage, to_addr: str) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self.connection.send_message(msg, from_addr=self.config.mail_from, to_addrs=[to_addr])
+        except smtplib.SMTPServerDisconnected:
+            # The server dropped an idle connection: one fresh try, then it is a failure.
+            self.connection = self._connect()
+            self.connection.send_message(msg, from_addr=self.config.mail_from, to_addrs=[to_addr])
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.connection = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def describe(error: Exception) -> str:
+    """A short, secret-free description for the outbox's last_error."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        detail = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        return f"SMTP {error.smtp_code}: {detail}"[:500]
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "SMTP: recipient refused"
+    return f"{type(error).__name__}: {error}"[:500]

@@ -1,0 +1,249 @@
+"""The sweep: what is due becomes outbox rows, one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per rule.
+
+Nothing here loops over items. Each statement selects the due (recipient, item, rule,
+occurrence, channel) tuples and trusts the UNIQUE dedupe key to drop the ones already
+queued, so running it again — or from a second process — inserts nothing. The windows
+come from ``rules.threshold_windows`` so SQL and the pure rules agree.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.auth.models import User, group_membership
+from tracker.clock import UTCDateTime
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items.models import Item
+from tracker.milestones.models import Milestone
+from tracker.reminders import rules
+from tracker.reminders.models import Delivery, NotificationPreference
+
+COLUMNS = (
+    "dedupe_key",
+    "channel",
+    "rule",
+    "user_id",
+    "group_id",
+    "item_id",
+    "milestone_id",
+    "local_date",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+)
+Pref = NotificationPreference
+OPEN = Item.status.in_(rules.OPEN_STATUSES)
+
+
+@dataclass
+class Sweep:
+    now: datetime
+    today: date
+    policy: rules.Policy
+    email: bool  # SMTP configured: queue email rows too
+
+    def channels(self):
+        names = ["inapp", "email"] if self.email else ["inapp"]
+        selects = [select(literal_column(f"'{name}'").label("name")) for name in names]
+        return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("ch")
+
+
+def _text(value):
+    if isinstance(value, str):
+        return literal_column("'" + value.replace("'", "''") + "'", String)
+    if isinstance(value, date):
+        return literal_column(f"'{value.isoformat()}'", String)
+    return cast(value, String)
+
+
+def _key(*parts):
+    """The dedupe key as one SQL string expression: 'u7|i42|before-3|2026-06-30|email'."""
+    expr = _text(parts[0])
+    for part in parts[1:]:
+        expr = expr.op("||")(_text(part))
+    return expr
+
+
+def _occurrence(value):
+    """(text for the key, value for the row) of an occurrence: a date, a column or a CASE pair."""
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, date):
+        return _text(value), literal(value, Date)
+    return _text(value), value
+
+
+def _insert(query) -> int:
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(Delivery).from_select(COLUMNS, query).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # Without preserve_rowcount an INSERT's count is lost once the cursor closes (psycopg).
+    return max(db.session.connection().execute(stmt.execution_options(preserve_rowcount=True)).rowcount, 0)
+
+
+def _row(sw: Sweep, key, channel, rule, user_id, group_id, target, occurrence):
+    prefix, target_col = target
+    now = literal(sw.now, UTCDateTime())
+    return (
+        key,
+        channel,
+        _text(rule) if isinstance(rule, str) else rule,
+        user_id,
+        group_id,
+        target_col if prefix == "|i" else null(),
+        target_col if prefix == "|m" else null(),
+        occurrence,
+        literal_column("'pending'"),
+        literal_column("0"),
+        now,
+        now,
+    )
+
+
+def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: bool) -> int:
+    """Rows for users (in-app, and email where wanted) from ``source``, which joins User."""
+    ch = sw.channels()
+    prefix, target_col = target
+    day_text, day = _occurrence(occurrence)
+    key = _key("u", User.id, prefix, *([target_col] if target_col is not None else []), "|", rule, "|", day_text)
+    key = key.op("||")(literal_column("'|'")).op("||")(ch.c.name)
+    mode_ok = func.coalesce(Pref.digest_mode, "both") != ("digest" if single else "singles")
+    wants_email = and_(User.email.is_not(None), User.email != "", func.coalesce(Pref.email_enabled, true()))
+    query = (
+        select(*_row(sw, key, ch.c.name, rule, User.id, null(), target, day))
+        .select_from(source)
+        .join(ch, true())
+        .outerjoin(Pref, Pref.user_id == User.id)
+        .where(*where, User.is_active_account.is_(True), mode_ok, or_(ch.c.name == "inapp", wants_email))
+    )
+    # A user may reach the same milestone through several items: one row each.
+    return _insert(query.distinct() if prefix == "|m" else query)
+
+
+def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence) -> int:
+    """Rows for work-group chat robots: only groups with a webhook, never confidential items."""
+    prefix, target_col = target
+    day_text, day = _occurrence(occurrence)
+    key = _key("g", WorkGroup.id, prefix, target_col, "|", rule, "|", day_text, "|webhook")
+    query = (
+        select(*_row(sw, key, literal_column("'webhook'"), rule, null(), WorkGroup.id, target, day))
+        .select_from(source)
+        .where(*where, WorkGroup.webhook_url.is_not(None), WorkGroup.webhook_url != "", Item.is_confidential.is_(False))
+    )
+    return _insert(query.distinct() if prefix == "|m" else query)
+
+
+def _owners():
+    return Item.__table__.join(User, User.id == Item.owner_id)
+
+
+def _members():
+    return Item.__table__.join(group_membership, group_membership.c.group_id == Item.group_id).join(
+        User, User.id == group_membership.c.user_id
+    )
+
+
+def _robots():
+    return Item.__table__.join(WorkGroup, WorkGroup.id == Item.group_id)
+
+
+ITEM = ("|i", Item.id)
+
+
+def owner_before(sw: Sweep) -> int:
+    """The owner at N days before the deadline (the latest threshold passed, so a gap is caught up once)."""
+    windows = rules.threshold_windows(sw.policy.owner_days)
+    if not windows:
+        return 0
+    rule = case(
+        *[(Item.deadline <= sw.today + timedelta(days=high), _text(f"before-{value}")) for value, _, high in windows],
+        else_=_text(f"before-{windows[-1][0]}"),
+    )
+    where = [OPEN, Item.deadline >= sw.today, Item.deadline <= sw.today + timedelta(days=windows[-1][2])]
+    count = _to_users(sw, _owners(), where, target=ITEM, rule=rule, occurrence=Item.deadline, single=True)
+    return count + _to_groups(sw, _robots(), where, target=ITEM, rule=rule, occurrence=Item.deadline)
+
+
+def owner_overdue(sw: Sweep) -> int:
+    where = [OPEN, Item.deadline < sw.today]
+    count = _to_users(sw, _owners(), where, target=ITEM, rule="overdue", occurrence=sw.today, single=True)
+    return count + _to_groups(sw, _robots(), where, target=ITEM, rule="overdue", occurrence=sw.today)
+
+
+def escalate_to_leads(sw: Sweep) -> int:
+    where = [OPEN, Item.deadline <= sw.today - timedelta(days=sw.policy.lead_overdue_days), User.role == "lead"]
+    return _to_users(sw, _members(), where, target=ITEM, rule="lead", occurrence=Item.deadline, single=True)
+
+
+def escalate_to_committee(sw: Sweep) -> int:
+    where = [OPEN, Item.deadline <= sw.today - timedelta(days=sw.policy.committee_overdue_days)]
+    committee = Item.__table__.join(User, User.role == "committee")
+    return _to_users(sw, committee, where, target=ITEM, rule="committee", occurrence=Item.deadline, single=True)
+
+
+def milestones(sw: Sweep) -> int:
+    """Members of groups with open items tied to a milestone, at its T-7 and T-1 (configurable)."""
+    due = {}
+    for milestone in db.session.scalars(select(Milestone)):
+        reminder = rules.milestone_reminder(milestone.date, sw.today, sw.policy) if milestone.date else None
+        if reminder:
+            due[milestone.id] = reminder
+    if not due:
+        return 0
+    rule = case(*[(Item.milestone_id == mid, _text(d.rule)) for mid, d in due.items()])
+    day_text = case(*[(Item.milestone_id == mid, _text(d.occurrence)) for mid, d in due.items()])
+    day = case(*[(Item.milestone_id == mid, literal(d.occurrence, Date)) for mid, d in due.items()])
+    where = [OPEN, Item.milestone_id.in_(list(due))]
+    target = ("|m", Item.milestone_id)
+    count = _to_users(sw, _members(), where, target=target, rule=rule, occurrence=(day_text, day), single=True)
+    return count + _to_groups(sw, _robots(), where, target=target, rule=rule, occurrence=(day_text, day))
+
+
+def digest(sw: Sweep) -> int:
+    """Today's digest for every user with something in it: owned items due soon or overdue, escalations."""
+    window_end = sw.today + timedelta(days=sw.policy.digest_window_days)
+    owners = select(Item.owner_id.label("uid")).where(OPEN, Item.owner_id.is_not(None), Item.deadline <= window_end)
+    leads = (
+        select(User.id.label("uid"))
+        .select_from(_members())
+        .where(OPEN, User.role == "lead", Item.deadline <= sw.today - timedelta(days=sw.policy.lead_overdue_days))
+    )
+    late = select(Item.id).where(OPEN, Item.deadline <= sw.today - timedelta(days=sw.policy.committee_overdue_days))
+    committee = select(User.id.label("uid")).where(User.role == "committee", late.exists())
+    uids = union(owners, leads, committee).subquery("uids")
+    source = User.__table__.join(uids, uids.c.uid == User.id)
+    return _to_users(sw, source, [true()], target=("|-", None), rule="digest", occurrence=sw.today, single=False)
+
+
+def run_sweep(now: datetime, today: date, policy: rules.Policy, *, email: bool, with_digest: bool) -> dict[str, int]:
+    """Queue everything due at ``now``; the caller commits. Returns rows added per rule."""
+    sw = Sweep(now=now, today=today, policy=policy, email=email)
+    counts = {
+        "before": owner_before(sw),
+        "overdue": owner_overdue(sw),
+        "lead": escalate_to_leads(sw),
+        "committee": escalate_to_committee(sw),
+        "milestone": milestones(sw),
+    }
+    if with_digest:
+        counts["digest"] = digest(sw)
+    return counts

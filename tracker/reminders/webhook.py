@@ -1,0 +1,162 @@
+"""Work-group chat robots: generic JSON, WeCom, DingTalk and Feishu message formats.
+
+Only http(s) URLs to hosts on the admins' allowlist are accepted — checked when the URL
+is saved and again before every send, redirects are never followed, and timeouts are
+short. Robot URLs carry their secret (``key=…``, ``access_token=…``, the Feishu hook
+id), so only ``mask_url`` forms ever reach logs, the outbox and the pages.
+"""
+
+import json
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from tracker.reminders.messages import Message
+
+FORMATS = ("generic", "wecom", "dingtalk", "feishu")
+TIMEOUT = (3.05, 5)  # connect, read (seconds)
+LINES_PER_MESSAGE = 20
+# DingTalk allows 20 messages a minute per robot; the sweep runs every minute.
+MESSAGES_PER_ROBOT_PER_RUN = 5
+
+
+class WebhookError(Exception):
+    pass
+
+
+def check_url(url: str, allowed_hosts) -> str:
+    """The URL, stripped, if it may be used; raises ValueError saying why not."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("only http and https addresses are allowed")
+    if parts.username or parts.password:
+        raise ValueError("addresses with a user name or password are not allowed")
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        raise ValueError("the address has no host")
+    if host not in {h.strip().lower() for h in allowed_hosts if h.strip()}:
+        raise ValueError(f"host {host} is not on the webhook allowlist")
+    return url
+
+
+def _mask(value: str) -> str:
+    return "•••" + value[-4:] if len(value) > 8 else "•••"
+
+
+def mask_url(url: str | None) -> str:
+    """Scheme, host and path shape without secrets: every query value and any long path token."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    segments = [(_mask(s) if len(s) >= 16 else s) for s in parts.path.split("/")]
+    query = urlencode([(k, _mask(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="•")
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, "/".join(segments), query, ""))
+
+
+def scrub(text: str, url: str) -> str:
+    """Remove the URL's secrets from an error message (requests puts the full URL in them)."""
+    parts = urlsplit(url)
+    secrets = [v for _, v in parse_qsl(parts.query) if v] + [s for s in parts.path.split("/") if len(s) >= 16]
+    for secret in secrets:
+        text = text.replace(secret, _mask(secret))
+    return text
+
+
+def _safe_json(payload: dict) -> bytes:
+    """JSON with <, >, & and ' escaped, so no receiver can mistake a title for markup."""
+    text = json.dumps(payload, ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(char, escape)
+    return text.encode("utf-8")
+
+
+def _md(text: str) -> str:
+    """Escape for WeCom/DingTalk markdown: no HTML (<font>, <a>) and no link or emphasis syntax."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\`*_[]()#!|~":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _markdown(message: Message) -> str:
+    rows = [f"### {_md(message.subject)}"]
+    for line in message.lines:
+        code = f"{_md(line.code)} " if line.code else ""
+        rows.append(f"- {code}[{_md(line.title)}]({line.url}) {_md(line.state)}")
+    return "\n".join(rows)
+
+
+def payload(fmt: str, message: Message) -> bytes:
+    if fmt == "wecom":
+        return _safe_json({"msgtype": "markdown", "markdown": {"content": _markdown(message)}})
+    if fmt == "dingtalk":
+        return _safe_json(
+            {"msgtype": "markdown", "markdown": {"title": message.subject[:60], "text": _markdown(message)}}
+        )
+    if fmt == "feishu":
+        # Feishu "post" text runs are literal text: nothing in a title is interpreted.
+        content = [
+            [
+                {"tag": "text", "text": f"{line.code} " if line.code else ""},
+                {"tag": "a", "text": line.title, "href": line.url},
+                {"tag": "text", "text": f" {line.state}"},
+            ]
+            for line in message.lines
+        ]
+        return _safe_json(
+            {"msg_type": "post", "content": {"post": {"zh_cn": {"title": message.subject, "content": content}}}}
+        )
+    return _safe_json(
+        {
+            "subject": message.subject,
+            "url": message.url,
+            "reminders": [
+                {
+                    "dedupe_key": line.key,
+                    "title": line.title,
+                    "code": line.code,
+                    "group": line.group,
+                    "deadline": line.deadline.isoformat() if line.deadline else None,
+                    "state": line.state,
+                    "url": line.url,
+                }
+                for line in message.lines
+            ],
+        }
+    )
+
+
+def post(session: requests.Session, url: str, body: bytes) -> None:
+    """One POST; raises WebhookError (secret-free) unless the robot accepted the message."""
+    try:
+        response = session.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        raise WebhookError(scrub(f"{type(error).__name__}: {error}", url)[:500]) from None
+    if not 200 <= response.status_code < 300:
+        raise WebhookError(scrub(f"HTTP {response.status_code}: {response.text[:200]}", url))
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    # WeCom and DingTalk answer 200 with {"errcode": …}; Feishu with {"code": …}.
+    if isinstance(answer, dict):
+        code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0)))
+        if code not in (0, None, "0"):
+            message = answer.get("errmsg") or answer.get("msg") or ""
+            raise WebhookError(scrub(f"robot error {code}: {message}"[:300], url))
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy or .netrc from the environment
+    return session
