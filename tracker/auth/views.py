@@ -77,7 +77,7 @@ def change_password():
     if form.validate_on_submit():
         if change_own_password(current_user, form.current.data, form.new.data, now=utcnow()):
             db.session.commit()
-            login_user(current_user)  # this session carries the new session token
+            login_user(current_user._get_current_object())  # this session carries the new token
             start_session()
             flash(_("Password changed. Your other sessions have been signed out."), "success")
             return redirect(url_for("home.index"))
