@@ -1,3 +1,276 @@
-from flask import Blueprint
+"""The JSON API ``/api/v1``: thin views over the same services and permissions as the pages.
+
+Each view parses input (payload.py), calls one service, and answers a shape
+from shapes.py. Bearer requests are exempt from the global CSRF check; session
+requests are checked in auth.py.
+"""
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from tracker import permissions
+from tracker.admin import services as admin_services
+from tracker.api import auth, errors, fields, pages, shapes
+from tracker.api.errors import ApiError
+from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
+from tracker.clock import utcnow
+from tracker.errors import Conflict
+from tracker.event.services import current_event, local_today
+from tracker.extensions import csrf, db
+from tracker.groups.models import WorkGroup
+from tracker.items import services
+from tracker.items.models import Item, LedgerEntry
+from tracker.items.queries import ItemFilters, count, filtered_items
+from tracker.milestones import services as milestone_services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+errors.register(bp)
+# The token and documentation pages are HTML, outside /api/v1, with the app's HTML errors.
+bp.record_once(lambda state: state.app.register_blueprint(pages.bp))
+PUBLIC = frozenset({"api.openapi"})
+NOTIFICATIONS_PER_PAGE = 100  # the most reminders.services hands out at once
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint not in PUBLIC:
+        auth.authenticate()
+
+
+def _created(body: dict):
+    return jsonify(body), 201
+
+
+def _page() -> tuple[int, int]:
+    values = parse_query(fields.PAGINATION)
+    return values.get("page", 1), values.get("per_page", current_app.config["ITEMS_PER_PAGE"])
+
+
+def _paged(rows: list) -> dict:
+    page, per_page = _page()
+    start = (page - 1) * per_page
+    return shapes.page_json(rows[start : start + per_page], len(rows), page, per_page)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise ApiError(403, "forbidden", _("You may not do this."))
+
+
+def _event():
+    event = current_event()
+    if event is None:
+        raise ApiError(404, "not_found", _("The event has not been set up yet."))
+    return event
+
+
+@bp.route("/openapi.json")
+def openapi():
+    from tracker.api.openapi import document
+
+    return jsonify(document())
+
+
+@bp.route("/event")
+def get_event():
+    return jsonify(shapes.event_json(_event(), utcnow()))
+
+
+@bp.route("/event", methods=["PUT"])
+def put_event():
+    _require(permissions.can_administer(auth.actor()))
+    values = parse_body(read_json(), fields.EVENT, required=fields.EVENT_REQUIRED)
+    event = current_event()
+    values.setdefault("default_locale", event.default_locale if event else "zh_CN")
+    event = admin_services.save_event(event, values)
+    db.session.commit()
+    return jsonify(shapes.event_json(event, utcnow()))
+
+
+@bp.route("/groups")
+def list_groups():
+    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    return jsonify(_paged([shapes.group_json(g) for g in groups]))
+
+
+@bp.route("/groups", methods=["POST"])
+def create_group():
+    _require(permissions.can_administer(auth.actor()))
+    values = parse_body(read_json(), fields.GROUP, required=("code", "name"))
+    group = admin_services.save_group(None, values)
+    db.session.commit()
+    return _created(shapes.group_json(group))
+
+
+@bp.route("/milestones")
+def list_milestones():
+    event = _event()
+    today = local_today(utcnow())
+    return jsonify(_paged([shapes.milestone_json(m, today) for m in milestone_services.all_milestones(event)]))
+
+
+@bp.route("/milestones", methods=["POST"])
+def create_milestone():
+    actor = auth.actor()
+    _require(permissions.can_manage_milestones(actor))
+    values = parse_body(read_json(), fields.MILESTONE, required=("title",))
+    data = fields.milestone_data(values)
+    milestone = milestone_services.create_milestone(data, actor=actor, event=_event(), now=utcnow())
+    db.session.commit()
+    return _created(shapes.milestone_json(milestone, local_today(utcnow())))
+
+
+@bp.route("/users/me")
+def me():
+    user = auth.actor()
+    body = shapes.user_json(user)
+    try:
+        from tracker.calendar.services import calendar_url
+    except ImportError:
+        calendar_url = None
+    if calendar_url is not None:
+        body["calendar_url"] = calendar_url(user)
+    return jsonify(body)
+
+
+@bp.route("/items")
+def list_items():
+    values = parse_query(fields.ITEM_FILTERS)
+    page, per_page = _page()
+    today = local_today(utcnow())
+    query = filtered_items(auth.actor(), ItemFilters(**values), today)
+    total = count(query)
+    rows = db.session.scalars(
+        query.options(selectinload(Item.supporting_groups)).limit(per_page).offset((page - 1) * per_page)
+    ).unique()
+    return jsonify(shapes.page_json([shapes.item_json(i, today) for i in rows], total, page, per_page))
+
+
+@bp.route("/items", methods=["POST"])
+def create_item():
+    values = parse_body(read_json(), fields.ITEM, required=("title", "group"), read_only=fields.item_read_only())
+    item = services.create_item(fields.item_data(values), actor=auth.actor(), now=utcnow())
+    db.session.commit()
+    return _created(shapes.item_json(item, local_today(utcnow())))
+
+
+def _item_response(item: Item, status: int = 200):
+    response = jsonify(shapes.item_json(item, local_today(utcnow())))
+    response.status_code = status
+    response.headers["ETag"] = f'"{item.version}"'
+    return response
+
+
+@bp.route("/items/<int:item_id>")
+def get_item(item_id: int):
+    return _item_response(services.get_visible_item(item_id, actor=auth.actor()))
+
+
+@bp.route("/items/<int:item_id>", methods=["PATCH"])
+def patch_item(item_id: int):
+    actor = auth.actor()
+    item = services.get_visible_item(item_id, actor=actor)
+    read_only = fields.item_read_only(updating=True)
+    values = parse_body(read_json(), fields.ITEM_PATCH, read_only=read_only)
+    version = _precondition(values.pop("version", None))
+    reason = values.pop("reason", "")
+    try:
+        services.update_item(item, fields.item_data(values), actor=actor, now=utcnow(), version=version, reason=reason)
+    except Conflict as error:
+        db.session.rollback()
+        current = services.get_visible_item(item_id, actor=actor).version
+        raise Conflict(error.message, current) from None
+    db.session.commit()
+    return _item_response(item)
+
+
+def _precondition(body_version: int | None) -> int:
+    header_version = if_match_version()
+    if body_version is not None and header_version is not None and body_version != header_version:
+        raise ApiError(
+            422, "validation_failed", _("Please correct the marked fields."), {"version": _("Differs from If-Match.")}
+        )
+    version = body_version if body_version is not None else header_version
+    if version is None:
+        raise ApiError(
+            422,
+            "validation_failed",
+            _("Please correct the marked fields."),
+            {"version": _("Send the version you edited, in the body or as If-Match.")},
+        )
+    return version
+
+
+@bp.route("/items/<int:item_id>/transitions", methods=["POST"])
+def transition(item_id: int):
+    actor = auth.actor()
+    item = services.get_visible_item(item_id, actor=actor)
+    values = parse_body(read_json(), fields.TRANSITION, required=("action",))
+    services.transition(item, values["action"], actor=actor, now=utcnow(), note=values.get("note", ""))
+    db.session.commit()
+    return _item_response(item)
+
+
+@bp.route("/items/<int:item_id>/ledger")
+def item_ledger(item_id: int):
+    item = services.get_visible_item(item_id, actor=auth.actor())
+    page, per_page = _page()
+    query = select(LedgerEntry).where(LedgerEntry.item_id == item.id)
+    total = count(query)
+    entries = db.session.scalars(
+        query.options(selectinload(LedgerEntry.author), selectinload(LedgerEntry.evidence))
+        .order_by(LedgerEntry.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return jsonify(shapes.page_json([shapes.entry_json(e) for e in entries], total, page, per_page))
+
+
+@bp.route("/items/<int:item_id>/ledger", methods=["POST"])
+def add_progress(item_id: int):
+    actor = auth.actor()
+    item = services.get_visible_item(item_id, actor=actor)
+    values = parse_body(read_json(), fields.PROGRESS)
+    entry = services.add_progress(
+        item, actor=actor, now=utcnow(), note=values.get("note", ""), progress=values.get("progress")
+    )
+    db.session.commit()
+    return _created(shapes.entry_json(entry))
+
+
+@bp.route("/board")
+def board():
+    from tracker.board.services import board_summary
+
+    return jsonify(board_summary(auth.actor(), utcnow()))
+
+
+@bp.route("/notifications")
+def notifications():
+    from tracker.reminders.services import user_notifications
+
+    page, per_page = _page()
+    per_page = min(per_page, NOTIFICATIONS_PER_PAGE)
+    rows, total = user_notifications(auth.actor(), page, per_page)
+    return jsonify(shapes.page_json(rows, total, page, per_page))
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def no_such_route(rest: str):
+    """Unknown paths and methods under /api/v1 answer JSON, not the HTML error page."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _args = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api.no_such_route":
+            allowed.add(method)
+    if allowed:
+        raise MethodNotAllowed(valid_methods=sorted(allowed))
+    raise NotFound()

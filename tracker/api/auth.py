@@ -1,0 +1,58 @@
+"""Who is calling: a bearer token, or the browser's session (which then needs a CSRF token to write)."""
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
+
+from tracker.api import services
+from tracker.api.errors import ApiError
+from tracker.clock import utcnow
+from tracker.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
+
+
+def _unauthorized(message, error: str | None = None) -> ApiError:
+    challenge = 'Bearer realm="wallchart"' + (f', error="{error}"' if error else "")
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
+
+
+def actor():
+    """The user this API request acts for (set by ``authenticate``)."""
+    return g.api_actor
+
+
+def authenticate() -> None:
+    """Run before every API view. A present but bad ``Authorization`` header never falls back to the session."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _sep, secret = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthorized(_("Send the token as 'Authorization: Bearer <token>'."), "invalid_request")
+        user = services.authenticate(secret.strip(), now=utcnow())
+        if user is None:
+            raise _unauthorized(_("The token is unknown or has been revoked."), "invalid_token")
+        db.session.commit()  # the token's last use
+        g.api_actor = user
+        return
+    if not current_user.is_authenticated:
+        raise _unauthorized(_("Sign in or send 'Authorization: Bearer <token>'."))
+    if request.method not in SAFE_METHODS:
+        _check_csrf()
+    g.api_actor = current_user._get_current_object()
+
+
+def _check_csrf() -> None:
+    """A session can be ridden by another site's form; a bearer token cannot, so only sessions need this."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    token = next((request.headers[h] for h in CSRF_HEADERS if h in request.headers), None)
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        raise ApiError(
+            403, "csrf_failed", _("A signed-in browser must send its CSRF token in the X-CSRFToken header.")
+        ) from None

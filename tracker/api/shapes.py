@@ -1,0 +1,125 @@
+"""How each resource looks in JSON (PRODUCT.md, "Shapes"); openapi.py describes the same."""
+
+from datetime import UTC, date, datetime
+
+from tracker.items import rules
+
+
+def moment(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def item_json(item, today: date) -> dict:
+    return {
+        "id": item.id,
+        "code": item.code or None,
+        "kind": item.kind,
+        "title": item.title,
+        "description": item.description or "",
+        "source": item.source or "",
+        "key_area": item.key_area,
+        "severity": item.severity,
+        "group": item.group.code,
+        "supporting_groups": sorted(g.code for g in item.supporting_groups),
+        "owner": item.owner.username if item.owner is not None else None,
+        "measures": item.measures or "",
+        "deadline": day(item.deadline),
+        "acceptance_criteria": item.acceptance_criteria or "",
+        "found_on": day(item.found_on),
+        "venue": item.venue or "",
+        "remarks": item.remarks or "",
+        "milestone": item.milestone_id,
+        "confidential": bool(item.is_confidential),
+        "status": item.status,
+        "overdue": rules.is_overdue(item.status, item.deadline, today),
+        "progress": item.progress,
+        "version": item.version,
+        "created_at": moment(item.created_at),
+        "updated_at": moment(item.updated_at),
+    }
+
+
+def group_json(group) -> dict:
+    return {
+        "id": group.id,
+        "code": group.code,
+        "name": group.name,
+        "name_en": group.name_en or "",
+        "sort_order": group.sort_order,
+    }
+
+
+def milestone_json(milestone, today: date) -> dict:
+    return {
+        "id": milestone.id,
+        "title": milestone.title,
+        "title_en": milestone.title_en or "",
+        "kind": milestone.kind,
+        "date": day(milestone.date),
+        "offset_days": milestone.offset_days,
+        "t_label": milestone.t_label,
+        "days_left": (milestone.date - today).days,
+        "group": milestone.group.code if milestone.group is not None else None,
+    }
+
+
+def event_json(event, now: datetime) -> dict:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "name_en": event.name_en or "",
+        "host_city": event.host_city or "",
+        "opening_at": moment(event.opening_at),
+        "closing_at": moment(event.closing_at),
+        "timezone": event.timezone,
+        "default_locale": event.default_locale,
+        "days_to_opening": event.days_to_opening(now),
+    }
+
+
+def user_json(user) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "groups": sorted(g.code for g in user.groups),
+        "locale": user.locale,
+    }
+
+
+def entry_json(entry) -> dict:
+    """A ledger entry; ``field``, ``before`` and ``after`` are as the ledger recorded them."""
+    return {
+        "id": entry.id,
+        "item": entry.item_id,
+        "kind": entry.kind,
+        "author": entry.author.username if entry.author is not None else None,
+        "created_at": moment(entry.created_at),
+        "item_version": entry.item_version,
+        "field": entry.field,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note or "",
+        "evidence": [
+            {
+                "id": e.id,
+                "filename": e.filename,
+                "content_type": e.content_type,
+                "size": e.size,
+                "sha256": e.sha256,
+            }
+            for e in entry.evidence
+        ],
+    }
+
+
+def page_json(rows: list, total: int, page: int, per_page: int) -> dict:
+    return {"items": rows, "total": total, "page": page, "per_page": per_page}
