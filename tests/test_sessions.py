@@ -147,3 +147,24 @@ def test_role_change_needs_a_recent_sign_in(app, client, world, time_machine):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, world.member.id).role == "committee"
+
+
+def test_per_ip_login_limit_is_shared_between_workers(database_url, tmp_path, world):
+    """Two app instances (two workers) count against the same Redis-backed limit."""
+    import redis
+
+    from tests.conftest import test_config
+    from tracker import create_app
+
+    prefix = f"wallchart-test-{tmp_path.name}"
+    config = test_config(database_url, tmp_path) | {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    workers = [create_app(config).test_client(), create_app(config).test_client()]
+    statuses = [workers[n % 2].post("/login", data={"username": "x", "password": "y"}).status_code for n in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    connection = redis.Redis(host="127.0.0.1", port=6379)
+    for key in connection.scan_iter(f"{prefix}*"):
+        connection.delete(key)

@@ -7,7 +7,7 @@ from flask import Flask
 
 from tracker import database  # noqa: F401 - registers the SQLite connection settings
 from tracker.config import check_production, load_config
-from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     session.init_login(app)
     i18n.init_babel(app)

@@ -33,6 +33,10 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Generous enough for a whole office behind one NAT address.
+    LOGIN_RATE_LIMIT = "100 per minute;1000 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,7 +9,7 @@ from tracker.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, Reau
 from tracker.auth.services import change_own_password, sign_in
 from tracker.auth.session import start_session
 from tracker.clock import utcnow
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +25,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
