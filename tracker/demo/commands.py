@@ -18,3 +18,4 @@ def seed_demo():
     click.echo("Demo loaded. Sign in with:")
     for username, password, role in accounts:
         click.echo(f"  {role:<10} {username} / {password}")
+    click.echo("Every other demo person signs in with the password of their role (lead-js / demo-lead …).")

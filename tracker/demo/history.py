@@ -182,4 +182,3 @@ class Replay:
     def _note(self, item: dict, actor, now: datetime, note: str) -> None:
         target: Item = self.items[item["id"]]
         ledger.append(target, "comment", actor=actor, now=now, note=note)
-        target.updated_at = now
