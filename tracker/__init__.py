@@ -55,6 +55,7 @@ AREAS = (
     "api",
     "admin",
     "audit",
+    "health",
 )
 
 

@@ -43,6 +43,7 @@ def register_handlers(app) -> None:
     from flask import render_template
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import OperationalError
     from werkzeug.exceptions import HTTPException
 
     def page(status: int, message: str):
@@ -69,6 +70,19 @@ def register_handlers(app) -> None:
             429: _("Too many requests. Please wait a moment and try again."),
         }
         return page(error.code or 500, messages.get(error.code, error.description or ""))
+
+    @app.errorhandler(OperationalError)
+    def database_down(error):
+        # A lost connection (database restarting): fail cleanly; the pool reconnects on its own.
+        from flask import g
+
+        from tracker.extensions import db, login_manager
+
+        db.session.rollback()
+        # Render without touching the database again: no event, an anonymous viewer.
+        g.event = None
+        g._login_user = login_manager.anonymous_user()
+        return page(503, _("The database is unavailable right now. Nothing was saved; please try again shortly."))
 
     @app.errorhandler(500)
     def server_error(error):
