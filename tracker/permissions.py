@@ -141,3 +141,8 @@ def can_regroup_item(user, item) -> bool:
 def can_manage_api_token(user, token) -> bool:
     """See and revoke a personal API token: only its owner."""
     return token.user_id == user.id
+
+
+def can_subscribe_group_calendar(user, group_id) -> bool:
+    """A work group's deadline feed: its leads, and the committee and admins for any group."""
+    return user.role in OVERSIGHT or leads_group(user, group_id)
