@@ -1,0 +1,239 @@
+"""Export the ledger in the 台账 layout: .xlsx ready to print, or CSV for other tools.
+
+The rows come from the caller's permission-checked, filtered item query, so an
+export never shows more than the list it was started from. Every text cell is
+neutralised against formula injection; ``import-xlsx`` reads the file back.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from tracker.auth.models import User
+from tracker.clock import local_date
+from tracker.extensions import db
+from tracker.items import labels
+from tracker.items.models import Item, LedgerEntry
+from tracker.spreadsheets import layout
+
+COLUMNS = [c.key for c in layout.COLUMNS]
+WRAPPED = {"title", "description", "measures", "acceptance", "latest_note", "remarks"}
+DATES = {"deadline", "found_on", "closed_on"}
+A3 = 8  # the paperSize code for A3 in SpreadsheetML
+TITLE = {"zh": "整改台账", "en": "Rectification ledger"}
+EXPORTED_AT = {"zh": "导出时间", "en": "Exported"}
+FILTERS = {"zh": "筛选条件", "en": "Filters"}
+PAGE = {"zh": "第 &P 页 / 共 &N 页", "en": "Page &P of &N"}
+
+
+def _clean(text: str) -> str:
+    return layout.neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
+
+
+def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
+    """One dict per item in the query's order, keyed by column; values are text, numbers or dates."""
+    query = query.options(selectinload(Item.supporting_groups), selectinload(Item.milestone))
+    items = db.session.scalars(query).unique().all()
+    notes = _latest_notes(query)
+    owner_names = _owner_names()
+    english = lang == "en"
+    with force_locale("en" if english else "zh_CN"):
+        statuses = {key: str(label) for key, label in labels.STATUS.items()}
+    for seq, item in enumerate(items, start=1):
+        group = item.group
+        yield {
+            "seq": seq,
+            "code": item.code or "",
+            "title": item.title,
+            "description": item.description or "",
+            "kind": layout.value_name("kind", item.kind, lang),
+            "source": layout.value_name("source", item.source, lang) if item.source else "",
+            "key_area": layout.value_name("key_area", item.key_area, lang) if item.key_area else "",
+            "severity": layout.value_name("severity", item.severity, lang),
+            "measures": item.measures or "",
+            "group": _group_name(group, english),
+            "supporting": "、".join(_group_name(g, english) for g in sorted(item.supporting_groups, key=_order)),
+            "owner": owner_names.get(item.owner_id, "") if item.owner_id else "",
+            "deadline": item.deadline,
+            "acceptance": item.acceptance_criteria or "",
+            "found_on": item.found_on,
+            "venue": item.venue or "",
+            "milestone": _milestone_name(item.milestone, english),
+            "confidential": layout.value_name("confidential", item.is_confidential, lang),
+            "remarks": item.remarks or "",
+            "status": statuses.get(item.status, item.status),
+            "progress": item.progress,
+            "latest_note": notes.get(item.id, ""),
+            "closed_on": local_date(item.closed_at, tz) if item.status == "closed" and item.closed_at else None,
+        }
+
+
+def _order(group) -> tuple:
+    return (group.sort_order, group.code)
+
+
+def _group_name(group, english: bool) -> str:
+    return (group.name_en if english and group.name_en else group.name) or group.code
+
+
+def _milestone_name(milestone, english: bool) -> str:
+    if milestone is None:
+        return ""
+    return milestone.title_en if english and milestone.title_en else milestone.title
+
+
+def _latest_notes(query: Select) -> dict[int, str]:
+    """The newest non-empty ledger note of each exported item, in one query."""
+    ids = query.with_only_columns(Item.id).order_by(None)
+    newest = (
+        select(func.max(LedgerEntry.id))
+        .where(LedgerEntry.item_id.in_(ids), LedgerEntry.note != "")
+        .group_by(LedgerEntry.item_id)
+    )
+    rows = db.session.execute(select(LedgerEntry.item_id, LedgerEntry.note).where(LedgerEntry.id.in_(newest)))
+    return dict(rows.all())
+
+
+def _owner_names() -> dict[int, str]:
+    """Display names, or the username where a display name would not name one person."""
+    users = db.session.execute(select(User.id, User.username, User.display_name)).all()
+    usernames = {layout.squash(u.username) for u in users}
+    seen: dict[str, int] = {}
+    for user in users:
+        key = layout.squash(user.display_name)
+        seen[key] = seen.get(key, 0) + 1
+    names = {}
+    for user in users:
+        key = layout.squash(user.display_name)
+        unique = key and seen[key] == 1 and (key not in usernames or key == layout.squash(user.username))
+        names[user.id] = user.display_name.strip() if unique else user.username
+    return names
+
+
+def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz: str, filters: str = "") -> int:
+    """Write the workbook to ``stream``; returns the number of item rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(TITLE[lang])
+    width = len(COLUMNS)
+    last = get_column_letter(width)
+    for number, key in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = layout.BY_KEY[key].width
+    sheet.merged_cells.add(f"A1:{last}1")
+    sheet.merged_cells.add(f"A2:{last}2")
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    _print_setup(sheet, lang=lang, title=title, stamp=_stamp(exported_at, tz))
+
+    heading = WriteOnlyCell(sheet, value=_clean(title))
+    heading.font = Font(bold=True, size=14)
+    sheet.append([heading])
+    note = f"{EXPORTED_AT[lang]}: {_stamp(exported_at, tz)}"
+    if filters:
+        note += f"    {FILTERS[lang]}: {filters}"
+    sheet.append([_clean(note)])
+    sheet.append([_header_cell(sheet, layout.header(key, lang)) for key in COLUMNS])
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    count = 0
+    for row in rows:
+        cells = []
+        for key in COLUMNS:
+            value = row[key]
+            if isinstance(value, str):
+                value = _clean(value)
+            if key in WRAPPED:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.alignment = wrap
+                value = cell
+            elif key in DATES and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd"
+                value = cell
+            cells.append(value)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A3:{last}{count + 3}"
+    workbook.save(stream)
+    return count
+
+
+def _header_cell(sheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = Font(bold=True)
+    cell.fill = PatternFill("solid", fgColor="DDE3EA")
+    cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    thin = Side(style="thin", color="808080")
+    cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+    return cell
+
+
+def _print_setup(sheet, *, lang: str, title: str, stamp: str) -> None:
+    sheet.page_setup.paperSize = A3
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    # Header and footer codes treat "&" as a command: double it in our own text.
+    sheet.oddHeader.center.text = title.replace("&", "&&")[:200]
+    sheet.oddHeader.center.size = 14
+    sheet.oddFooter.left.text = f"{EXPORTED_AT[lang]}: {stamp}".replace("&", "&&")
+    sheet.oddFooter.right.text = PAGE[lang]
+
+
+def _stamp(moment: datetime, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + f" ({tz})"
+
+
+def write_csv(rows, *, lang: str) -> bytes:
+    """CSV with a byte-order mark, so Excel opens the Chinese text as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([layout.header(key, lang) for key in COLUMNS])
+    for row in rows:
+        out = []
+        for key in COLUMNS:
+            value = row[key]
+            if value is None:
+                value = ""
+            elif key in DATES:
+                value = value.isoformat()
+            elif isinstance(value, str):
+                value = layout.neutralise(value)
+            out.append(value)
+        writer.writerow(out)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_ledger(user, filters, *, fmt: str, lang: str, now: datetime) -> tuple[bytes, str, int]:
+    """The ledger as ``user`` may see it with ``filters``: (file bytes, file name, item count)."""
+    from tracker.event.services import current_event, event_timezone
+    from tracker.items.queries import filtered_items
+
+    tz = event_timezone()
+    query = filtered_items(user, filters, local_date(now, tz))
+    rows = ledger_rows(query, lang=lang, tz=tz)
+    stamp = now.astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
+    name = f"{TITLE[lang]}-{stamp}.{fmt}" if lang == "zh" else f"ledger-{stamp}.{fmt}"
+    if fmt == "csv":
+        rows = list(rows)
+        return write_csv(rows, lang=lang), name, len(rows)
+    event = current_event()
+    event_name = (event.name_en if lang == "en" and event.name_en else event.name) if event else ""
+    title = f"{event_name} {TITLE[lang]}".strip()
+    described = ", ".join(f"{k}={v}" for k, v in filters.as_args().items() if k != "sort")
+    stream = io.BytesIO()
+    count = write_xlsx(rows, stream, lang=lang, title=title, exported_at=now, tz=tz, filters=described)
+    return stream.getvalue(), name, count
