@@ -8,6 +8,7 @@ from flask import Flask
 from tracker import database  # noqa: F401 - registers the SQLite connection settings
 from tracker.config import check_production, load_config
 from tracker.extensions import csrf, db, limiter, login_manager, migrate
+from tracker.routing import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter
     load_config(app, test_config)
     check_production(app)
     init_extensions(app)

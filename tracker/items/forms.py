@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from tracker.items import labels
+from tracker.routing import parse_id
 
 
 def _choices(mapping, blank=None):
@@ -21,8 +22,6 @@ def _choices(mapping, blank=None):
     return ([("", blank)] if blank is not None else []) + items
 
 
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class ItemForm(FlaskForm):
@@ -35,16 +34,16 @@ class ItemForm(FlaskForm):
     severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
     # Ids are checked by the service (existence and permission), with a message per field.
     group_id = SelectField(
-        _l("Responsible group"), coerce=_int_or_none, validators=[InputRequired()], validate_choice=False
+        _l("Responsible group"), coerce=parse_id, validators=[InputRequired()], validate_choice=False
     )
-    supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=int, validate_choice=False)
-    owner_id = SelectField(_l("Responsible person"), coerce=_int_or_none, validate_choice=False)
+    supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=parse_id, validate_choice=False)
+    owner_id = SelectField(_l("Responsible person"), coerce=parse_id, validate_choice=False)
     measures = TextAreaField(_l("Measures"), validators=[Length(max=5000)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     acceptance_criteria = TextAreaField(_l("Acceptance criteria"), validators=[Length(max=2000)])
     found_on = DateField(_l("Found on"), validators=[Optional()])
     venue = StringField(_l("Venue"), validators=[Length(max=200)])
-    milestone_id = SelectField(_l("Milestone"), coerce=_int_or_none, validate_choice=False)
+    milestone_id = SelectField(_l("Milestone"), coerce=parse_id, validate_choice=False)
     is_confidential = BooleanField(_l("Confidential (only the group, committee and admins see it)"))
     remarks = TextAreaField(_l("Remarks"), validators=[Length(max=2000)])
     version = HiddenField()

@@ -1,0 +1,25 @@
+"""URL converters. Ids beyond the id column's range are simply not found (404), never a database error."""
+
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` converter, bounded to positive ids that fit an INTEGER column."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(value) -> int | None:
+    """A submitted id: None when empty, 0 (found nowhere) when not a usable id."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number <= MAX_ID else 0
