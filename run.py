@@ -27,6 +27,10 @@ def main() -> None:
         upgrade()  # creates instance/tracker.db on first start
         if args.demo:
             load_demo_once()
+    if app.config["SCHEDULER"] == "on":
+        from tracker.reminders.scheduler import start_in_process
+
+        start_in_process(app)  # one process, reloader off: exactly one scheduler
     print(f"Wallchart: http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, use_reloader=False, threaded=True)
 

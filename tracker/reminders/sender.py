@@ -367,8 +367,11 @@ def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules
     return outcome
 
 
-def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> Counter:
-    """One robot at a time: its reminders batched into a few messages, under the robot's rate limit."""
+def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy, posted: Counter) -> Counter:
+    """One robot at a time: its reminders batched into a few messages, under the robot's rate limit.
+
+    ``posted`` counts messages per robot over the whole run, across claim batches.
+    """
     outcome: Counter = Counter()
     hosts = _webhook_hosts()
     by_group = defaultdict(list)
@@ -394,12 +397,13 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
                     line = messages.item_line(batch.items[row.item_id], today, absolute=True, key=row.dedupe_key)
                 lines.append((row, line))
         chunks = [lines[i : i + webhook.LINES_PER_MESSAGE] for i in range(0, len(lines), webhook.LINES_PER_MESSAGE)]
-        for index, chunk in enumerate(chunks):
-            if index >= webhook.MESSAGES_PER_ROBOT_PER_RUN:
+        for chunk in chunks:
+            if posted[group_id] >= webhook.MESSAGES_PER_ROBOT_PER_RUN:
                 for row, _line in chunk:
                     _release(row, now)
                     outcome["deferred"] += 1
                 continue
+            posted[group_id] += 1
             with force_locale(locale):
                 message = messages.robot_message(group.name, [line for _row, line in chunk])
             try:
@@ -427,6 +431,7 @@ def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None 
     token = uuid.uuid4().hex
     today = local_date(now, tz)
     outcome: Counter = Counter()
+    posted: Counter = Counter()
     while limit is None or sum(outcome.values()) < limit:
         ids = claim(now, token)
         if not ids:
@@ -445,5 +450,5 @@ def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None 
         if ready["email"]:
             outcome.update(deliver_emails(ready["email"], batch, now, today, policy))
         if ready["webhook"]:
-            outcome.update(deliver_webhooks(ready["webhook"], batch, now, today, policy))
+            outcome.update(deliver_webhooks(ready["webhook"], batch, now, today, policy, posted))
     return outcome

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Date,
+    Integer,
     String,
     and_,
     case,
@@ -103,14 +104,15 @@ def _insert(query) -> int:
 def _row(sw: Sweep, key, channel, rule, user_id, group_id, target, occurrence):
     prefix, target_col = target
     now = literal(sw.now, UTCDateTime())
+    none = cast(null(), Integer)  # typed: PostgreSQL reads an untyped NULL under DISTINCT as text
     return (
         key,
         channel,
         _text(rule) if isinstance(rule, str) else rule,
-        user_id,
-        group_id,
-        target_col if prefix == "|i" else null(),
-        target_col if prefix == "|m" else null(),
+        none if user_id is None else user_id,
+        none if group_id is None else group_id,
+        target_col if prefix == "|i" else none,
+        target_col if prefix == "|m" else none,
         occurrence,
         literal_column("'pending'"),
         literal_column("0"),
@@ -129,7 +131,7 @@ def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: boo
     mode_ok = func.coalesce(Pref.digest_mode, "both") != ("digest" if single else "singles")
     wants_email = and_(User.email.is_not(None), User.email != "", func.coalesce(Pref.email_enabled, true()))
     query = (
-        select(*_row(sw, key, ch.c.name, rule, User.id, null(), target, day))
+        select(*_row(sw, key, ch.c.name, rule, User.id, None, target, day))
         .select_from(source)
         .join(ch, true())
         .outerjoin(Pref, Pref.user_id == User.id)
@@ -145,7 +147,7 @@ def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence) -> int:
     day_text, day = _occurrence(occurrence)
     key = _key("g", WorkGroup.id, prefix, target_col, "|", rule, "|", day_text, "|webhook")
     query = (
-        select(*_row(sw, key, literal_column("'webhook'"), rule, null(), WorkGroup.id, target, day))
+        select(*_row(sw, key, literal_column("'webhook'"), rule, None, WorkGroup.id, target, day))
         .select_from(source)
         .where(*where, WorkGroup.webhook_url.is_not(None), WorkGroup.webhook_url != "", Item.is_confidential.is_(False))
     )
