@@ -189,6 +189,21 @@ def test_second_load_refuses(app, runner, demo):
     assert "already" in result.output
 
 
+def test_demo_refuses_a_database_with_users(app, world):
+    with app.app_context():
+        with pytest.raises(DemoAlreadyLoaded):
+            load_demo(now=NOW)
+
+
+def test_item_page_shows_the_history_in_words(app, client, demo):
+    login(client, *demo["lead"])
+    with app.app_context():
+        returned = _items_by_code()["CG-009"]
+    page = client.get(f"/items/{returned.id}").get_data(as_text=True)
+    assert "验收不通过,退回整改" in page
+    assert "轮椅通道宽度不足" in page  # the verification record's opinion
+
+
 def test_seed_demo_command_prints_the_sign_ins(app, runner, frozen_now):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output

@@ -46,8 +46,11 @@ def load_demo(*, now: datetime) -> list[tuple[str, str, str]]:
 
     Returns the demo sign-ins, one per role: (username, password, role).
     """
-    if db.session.scalars(select(Event).limit(1)).first() is not None:
-        raise DemoAlreadyLoaded("The database already holds an event; the demo loads only into an empty one.")
+    for model in (Event, WorkGroup, User):
+        if db.session.scalars(select(model).limit(1)).first() is not None:
+            raise DemoAlreadyLoaded(
+                f"The database already holds data ({model.__tablename__}); the demo loads only into an empty one."
+            )
     data = dataset()
     place = Placement.around(now, data["meta"])
     event = _event(data, place)
