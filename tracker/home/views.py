@@ -43,3 +43,9 @@ def index():
         today=today,
         light=item_light,
     )
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement: public, so it can be read before signing in."""
+    return render_template("accessibility.html")
