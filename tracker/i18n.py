@@ -3,6 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
@@ -57,9 +58,16 @@ def init_babel(app: Flask) -> None:
 
 
 def compile_catalogs() -> None:
-    """Build the .mo files from the .po sources when they are missing or older."""
+    """Build the .mo files from the .po sources when they are missing or older.
+
+    Each .mo goes where Flask-Babel looks for the locale Babel makes of the folder name:
+    Babel reads ``zh_CN`` as ``zh_Hans_CN``, so the Chinese catalog is compiled to
+    ``zh_Hans_CN/LC_MESSAGES/messages.mo`` (git-ignored, like every .mo).
+    """
     for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
+        folder = str(Locale.parse(po_path.parent.parent.name))
+        mo_path = TRANSLATIONS / folder / "LC_MESSAGES" / "messages.mo"
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as po_file:
