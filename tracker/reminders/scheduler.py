@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -54,7 +55,8 @@ def acquire_lease(holder: str, now: datetime, ttl: timedelta = LEASE_TTL) -> boo
             module.insert(SchedulerLease)
             .values(name=LEASE_NAME, holder=holder, expires_at=now + ttl)
             .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
+            .returning(SchedulerLease.name)
+        ).first()
     db.session.commit()
     return bool(renewed)
 
@@ -106,9 +108,12 @@ def _digest_trigger(app: Flask) -> CronTrigger:
 def build(app: Flask, *, blocking: bool, holder: str):
     """A scheduler with the two jobs; not started."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(job_defaults=JOB_DEFAULTS, timezone="UTC")
-    scheduler.add_job(tick, "interval", minutes=1, args=(app, holder), id="sweep", next_run_time=utcnow())
-    scheduler.add_job(tick, _digest_trigger(app), args=(app, holder), id="digest")
+    # In memory: nothing pickled, nothing to lose on a refactor; the outbox is the durable state.
+    scheduler = cls(jobstores={"default": MemoryJobStore()}, job_defaults=JOB_DEFAULTS, timezone="UTC")
+    scheduler.add_job(
+        tick, "interval", minutes=1, args=(app, holder), id="sweep", next_run_time=utcnow(), **JOB_DEFAULTS
+    )
+    scheduler.add_job(tick, _digest_trigger(app), args=(app, holder), id="digest", **JOB_DEFAULTS)
     return scheduler
 
 
