@@ -61,6 +61,7 @@ def test_config(database_url, tmp_path) -> dict:
         "SCHEDULER": "off",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "SERVER_NAME": "localhost",
+        "RATELIMIT_ENABLED": False,  # tests sign in hundreds of times; the limiter has its own test
     }
 
 

@@ -161,6 +161,7 @@ def test_per_ip_login_limit_is_shared_between_workers(database_url, tmp_path, wo
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOGIN_RATE_LIMIT": "3 per minute",
+        "RATELIMIT_ENABLED": True,
     }
     workers = [create_app(config).test_client(), create_app(config).test_client()]
     statuses = [workers[n % 2].post("/login", data={"username": "x", "password": "y"}).status_code for n in range(5)]

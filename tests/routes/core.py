@@ -115,3 +115,11 @@ ROUTES += [
     Route("auth.reauth", "GET", "/reauth", roles(OK)),
     Route("auth.reauth", "POST", "/reauth", roles(ANY_OK), data={"password": "correct-horse-1", "next": "/"}),
 ]
+ROUTES += [
+    Route("auth.verify_code", "GET", "/login/verify", roles(ANY_OK, anon=ANY_OK)),
+    Route("auth.verify_code", "POST", "/login/verify", roles(ANY_OK, anon=ANY_OK), data={"code": "123456"}),
+    Route("auth.two_factor", "GET", "/account/2fa", roles(OK)),
+    Route("auth.two_factor", "POST", "/account/2fa", roles(frozenset({422})), data={"code": "000000"}),
+    Route("admin.security", "GET", "/admin/security", ADMIN_ONLY),
+    Route("admin.security", "POST", "/admin/security", ADMIN_POST, data={"require_totp": ""}),
+]

@@ -64,3 +64,7 @@ class UserForm(FlaskForm):
     group_ids = SelectMultipleField(_l("Work groups"), coerce=int)
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(max=200)])
     is_active_account = BooleanField(_l("Account active"), default=True)
+
+
+class SecurityForm(FlaskForm):
+    require_totp = BooleanField(_l("Require two-factor sign-in for administrators and committee reviewers"))

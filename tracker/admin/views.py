@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from tracker import permissions
 from tracker.admin import services
-from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, UserForm
+from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, SecurityForm, UserForm
 from tracker.audit import services as audit
+from tracker.auth import two_factor
 from tracker.auth.models import User
 from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
@@ -131,3 +132,20 @@ def user(user_id: int | None = None):
             flash(_("User saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user.html", form=form, user=record), 422 if form.errors else 200
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@recent_login_required
+def security():
+    form = SecurityForm()
+    if request.method == "GET":
+        form.require_totp.data = two_factor.is_required()
+    if form.validate_on_submit():
+        two_factor.set_required(form.require_totp.data)
+        audit.record(
+            "security_saved", actor=current_user, detail=f"require_totp={form.require_totp.data}", now=utcnow()
+        )
+        db.session.commit()
+        flash(_("Security settings saved."), "success")
+        return redirect(url_for("admin.security"))
+    return render_template("admin/security.html", form=form)

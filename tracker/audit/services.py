@@ -17,6 +17,8 @@ ACTIONS = (
     "group_saved",
     "user_saved",
     "password_changed",
+    "two_factor_changed",
+    "security_saved",
 )
 
 

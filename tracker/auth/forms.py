@@ -27,3 +27,10 @@ class PasswordChangeForm(FlaskForm):
 class ReauthForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the authenticator app, or a recovery code"), validators=[DataRequired(), Length(max=20)]
+    )
+    next = HiddenField()

@@ -2,7 +2,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,8 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Changing it (logout, password or role change) invalidates every session at once.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
     failed_logins: Mapped[int] = mapped_column(default=0)
     throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -59,3 +61,10 @@ class User(UserMixin, db.Model):
 
     def end_sessions(self) -> None:
         self.session_token = secrets.token_hex(16)
+
+
+class Setting(db.Model):
+    """Install-wide switches admins set on a page (key → value)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), default="")

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from tracker.audit import services as audit
-from tracker.auth import rules
+from tracker.auth import rules, two_factor
 from tracker.auth.models import ROLES, User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -107,3 +107,22 @@ def change_own_password(user: User, current: str, new: str, *, now: datetime) ->
     user.end_sessions()
     audit.record("password_changed", actor=user, target=user.username, now=now)
     return True
+
+
+def verify_second_factor(user_id: int, code: str, *, now: datetime) -> User | None:
+    """Check a TOTP or recovery code; failures count towards the same soft cool-down."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    if rules.is_throttled(user.throttled_until, now):
+        audit.record("login_throttled", actor=user, now=now)
+        return None
+    if not two_factor.verify(user, code, now):
+        user.failed_logins += 1
+        cooldown = rules.cooldown_after(user.failed_logins)
+        user.throttled_until = now + cooldown if cooldown else None
+        audit.record("login_failed", actor=user, detail="wrong second factor", now=now)
+        return None
+    user.failed_logins = 0
+    audit.record("login", actor=user, detail="with second factor", now=now)
+    return user

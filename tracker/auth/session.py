@@ -48,7 +48,22 @@ def enforce_session_lifetime():
         flash(_("Your session has ended. Please sign in again."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now
-    return None
+    return enforce_two_factor()
+
+
+ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.language", "health.healthz"}
+
+
+def enforce_two_factor():
+    """Where admins require it, admin and committee users set up 2FA before anything else."""
+    from tracker.auth import two_factor
+
+    if request.endpoint in ENROLMENT_ENDPOINTS or not two_factor.must_enrol(current_user):
+        return None
+    if request.path.startswith("/api/"):
+        return None  # tokens are created on pages, which require enrolment first
+    flash(_("Set up two-factor sign-in to continue: it is required for your role."), "info")
+    return redirect(url_for("auth.two_factor"))
 
 
 def signed_in_recently(max_age_minutes: int = 15) -> bool:

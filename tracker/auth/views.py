@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -5,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.audit import services as audit
-from tracker.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
-from tracker.auth.services import change_own_password, sign_in
-from tracker.auth.session import start_session
+from tracker.auth import two_factor as two_factor_rules
+from tracker.auth.forms import CodeForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
+from tracker.auth.services import change_own_password, sign_in, verify_second_factor
+from tracker.auth.session import recent_login_required, start_session
 from tracker.clock import utcnow
 from tracker.extensions import db, limiter
 
@@ -34,16 +36,90 @@ def login():
         user = sign_in(form.username.data, form.password.data, now=utcnow())
         db.session.commit()
         if user is not None:
-            locale = session.get("locale")
-            session.clear()  # a fresh session at sign-in: no fixation
-            if locale:
-                session["locale"] = locale
+            _fresh_session()
+            target = safe_next(form.next.data, url_for("home.index"))
+            if user.totp_secret:
+                # Password right; the second factor decides.
+                session["pending_2fa"] = {"user": user.id, "at": time.time(), "remember": form.remember.data}
+                return redirect(url_for("auth.verify_code", next=target))
             login_user(user, remember=form.remember.data)
             start_session()
-            return redirect(safe_next(form.next.data, url_for("home.index")))
+            return redirect(target)
         # One message for every failure: unknown user, wrong password, cool-down.
         flash(_("Wrong username or password, or too many attempts. Please wait a moment and try again."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _fresh_session() -> None:
+    """A new session at sign-in: nothing planted before it survives (no fixation)."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def verify_code():
+    """The second step of sign-in: a code from the authenticator app or a recovery code."""
+    pending = session.get("pending_2fa")
+    if not pending or time.time() - pending["at"] > 300:
+        session.pop("pending_2fa", None)
+        return redirect(url_for("auth.login"))
+    form = CodeForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = verify_second_factor(pending["user"], form.code.data, now=utcnow())
+        db.session.commit()
+        if user is not None:
+            _fresh_session()
+            login_user(user, remember=pending["remember"])
+            start_session()
+            return redirect(safe_next(form.next.data, url_for("home.index")))
+        form.code.errors = [_("The code is not valid. Try the current code or a recovery code.")]
+    return render_template("auth/verify.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/2fa", methods=["GET", "POST"])
+@login_required
+@recent_login_required
+def two_factor():
+    """Set up or turn off two-factor sign-in for one's own account."""
+    form = CodeForm()
+    codes = None
+    if current_user.totp_secret:
+        if form.validate_on_submit() and request.form.get("disable"):
+            if two_factor_rules.must_enrol_role(current_user):
+                flash(_("Two-factor sign-in is required for your role."), "error")
+            elif not two_factor_rules.verify(current_user, form.code.data, utcnow()):
+                db.session.commit()  # a used recovery code stays used
+                form.code.errors = [_("The code is not valid. Try the current code or a recovery code.")]
+            else:
+                two_factor_rules.disable(current_user)
+                audit.record("two_factor_changed", actor=current_user, detail="off", now=utcnow())
+                db.session.commit()
+                login_user(current_user._get_current_object())
+                start_session()
+                flash(_("Two-factor sign-in is off."), "success")
+                return redirect(url_for("auth.two_factor"))
+        return render_template("auth/two_factor.html", form=form, enabled=True)
+    secret = session.setdefault("totp_setup_secret", two_factor_rules.new_secret())
+    if form.validate_on_submit():
+        if two_factor_rules.code_is_valid(secret, form.code.data, utcnow()):
+            codes = two_factor_rules.enable(current_user, secret)
+            audit.record("two_factor_changed", actor=current_user, detail="on", now=utcnow())
+            db.session.commit()
+            session.pop("totp_setup_secret", None)
+            login_user(current_user._get_current_object())
+            start_session()
+            return render_template("auth/two_factor.html", form=form, enabled=True, codes=codes)
+        form.code.errors = [_("The code is not valid. Check the time on your phone and try again.")]
+    return render_template(
+        "auth/two_factor.html",
+        form=form,
+        enabled=False,
+        secret=secret,
+        uri=two_factor_rules.provisioning_uri(current_user, secret),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,0 +1,88 @@
+"""Optional TOTP two-factor sign-in (RFC 6238 via pyotp), with one-time recovery codes.
+
+Admins can require it for the admin and committee roles; such users are sent to
+set it up before they can do anything else.
+"""
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+
+import pyotp
+from sqlalchemy import select
+
+from tracker.auth.models import Setting, User
+from tracker.extensions import db
+
+ISSUER = "Wallchart"
+REQUIRE_KEY = "require_totp_for_oversight"
+RECOVERY_CODES = 10
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
+def code_is_valid(secret: str, code: str, now: datetime) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    return code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+
+
+def enable(user: User, secret: str) -> list[str]:
+    """Turn 2FA on; returns the recovery codes, shown once and stored only as hashes."""
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    user.totp_secret = secret
+    user.recovery_codes = json.dumps([_hash(c) for c in codes])
+    user.end_sessions()
+    return codes
+
+
+def disable(user: User) -> None:
+    user.totp_secret = None
+    user.recovery_codes = "[]"
+    user.end_sessions()
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    hashes = json.loads(user.recovery_codes or "[]")
+    wanted = _hash(code or "")
+    if wanted not in hashes:
+        return False
+    hashes.remove(wanted)
+    user.recovery_codes = json.dumps(hashes)
+    return True
+
+
+def verify(user: User, code: str, now: datetime) -> bool:
+    return bool(user.totp_secret) and (code_is_valid(user.totp_secret, code, now) or use_recovery_code(user, code))
+
+
+def is_required() -> bool:
+    row = db.session.scalar(select(Setting).where(Setting.key == REQUIRE_KEY))
+    return row is not None and row.value == "1"
+
+
+def set_required(required: bool) -> None:
+    row = db.session.scalar(select(Setting).where(Setting.key == REQUIRE_KEY))
+    if row is None:
+        row = Setting(key=REQUIRE_KEY)
+        db.session.add(row)
+    row.value = "1" if required else "0"
+
+
+def must_enrol_role(user: User) -> bool:
+    """The install requires two-factor sign-in for this user's role."""
+    return user.role in ("admin", "committee") and is_required()
+
+
+def must_enrol(user: User) -> bool:
+    return not user.totp_secret and must_enrol_role(user)
