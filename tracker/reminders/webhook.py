@@ -7,7 +7,7 @@ id), so only ``mask_url`` forms ever reach logs, the outbox and the pages.
 """
 
 import json
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import requests
 
@@ -50,7 +50,7 @@ def mask_url(url: str | None) -> str:
         return ""
     parts = urlsplit(url)
     segments = [(_mask(s) if len(s) >= 16 else s) for s in parts.path.split("/")]
-    query = urlencode([(k, _mask(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="•")
+    query = "&".join(f"{quote(k)}={_mask(v)}" for k, v in parse_qsl(parts.query, keep_blank_values=True))
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
