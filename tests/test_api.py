@@ -343,7 +343,7 @@ def test_submitter_may_not_verify(api, world):
 def test_transition_not_possible_now(api, world):
     response = api["committee"]("POST", f"/items/{world.items['owned'].id}/transitions", json={"action": "verify"})
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"] == {"action": "Not possible now."}
+    assert set(response.get_json()["error"]["fields"]) == {"action"}
 
 
 @pytest.mark.parametrize(
