@@ -185,8 +185,9 @@ class _RowChecker:
             limit = services.TEXT_LIMITS[name]
             if len(value) > limit:
                 problem(key, _l("At most %(n)s characters (this has %(m)s).", n=limit, m=len(value)))
-            data[name] = value
-        if not data["title"]:
+            if value:  # blank cells leave the item's defaults (no code rather than an empty one)
+                data[name] = value
+        if not data.get("title"):
             problem("title", _l("The item has no description; every row needs one."))
 
         for key, name in (("kind", "kind"), ("severity", "severity"), ("key_area", "key_area")):

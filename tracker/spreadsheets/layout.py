@@ -215,10 +215,14 @@ def value_name(kind: str, key, lang: str) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Keep a spreadsheet from reading text as a formula (CSV/formula injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Keep a spreadsheet from reading text as a formula (CSV/formula injection): prefix a quote.
+
+    Text that already starts with quotes before a formula character gets one more,
+    so ``unneutralise`` can always take exactly one away.
+    """
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def unneutralise(text: str) -> str:
     """Undo ``neutralise`` so an exported sheet imports back unchanged."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
