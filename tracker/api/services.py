@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from tracker import permissions
 from tracker.api.models import ApiToken
@@ -55,7 +56,8 @@ def authenticate(secret: str, *, now: datetime):
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     digest = token_hash(secret)
-    token = db.session.scalars(select(ApiToken).where(ApiToken.hash == digest)).first()
+    query = select(ApiToken).where(ApiToken.hash == digest).options(joinedload(ApiToken.user))
+    token = db.session.scalars(query).first()
     if token is None or token.revoked_at is not None:
         return None
     user = token.user
