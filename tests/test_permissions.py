@@ -98,3 +98,11 @@ def test_owner_must_belong_to_the_group():
     assert not p.can_own(MEMBER, JS)
     assert p.can_own(EXTERNAL, JS)
     assert not p.can_own(ADMIN, CG)
+
+
+def test_a_committee_member_who_owns_an_item_starts_and_submits_it_but_never_verifies_it():
+    mine = item(owner=COMMITTEE.id)
+    assert p.can_transition(COMMITTEE, mine, "start") and p.can_transition(COMMITTEE, mine, "submit")
+    assert not p.can_transition(
+        COMMITTEE, item(owner=COMMITTEE.id, status="submitted", submitted_by=COMMITTEE.id), "verify"
+    )

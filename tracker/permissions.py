@@ -91,11 +91,8 @@ def can_transition(user, item, action: str) -> bool:
     if not can_view_item(user, item):
         return False
     if action in OWNER_ACTIONS:
-        return (
-            user.role == ADMIN
-            or leads_group(user, item.group_id)
-            or (_is_owner(user, item) and user.role in (LEAD, MEMBER, EXTERNAL))
-        )
+        # The responsible person drives their own item, whatever their role.
+        return user.role == ADMIN or leads_group(user, item.group_id) or _is_owner(user, item)
     if action in COMMITTEE_ACTIONS:
         if user.role not in OVERSIGHT:
             return False
