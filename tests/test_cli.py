@@ -68,4 +68,4 @@ def test_create_user_rejects_unknown_role(runner, world):
 
 def test_create_user_rejects_duplicate(runner, world):
     result = runner.invoke(args=["create-user", "LEAD", "--password", "long-enough-1", "--role", "member"])
-    assert result.exit_code != 0 and "taken" in result.output
+    assert result.exit_code != 0 and "已被使用" in result.output  # the CLI speaks the event's language

@@ -7,7 +7,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
 from tracker.event.services import current_event, event_timezone
@@ -47,6 +47,9 @@ def is_english() -> bool:
 
 def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
+    # Flask-Babel caches the locale on ``g``; a request inside a longer-lived app context
+    # (a CLI command or a test's context) must still choose its own language.
+    app.before_request(refresh)
     app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
     app.jinja_env.filters["moment"] = lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
     app.jinja_env.globals.update(
