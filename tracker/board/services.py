@@ -135,7 +135,7 @@ def _cache() -> dict:
     return current_app.extensions.setdefault("board_cache", {})
 
 
-def _cached(key: tuple, compute):
+def cached(key: tuple, compute):
     cache = _cache()
     hit = cache.get(key)
     clock = time.monotonic()
@@ -153,7 +153,8 @@ def clear_cache() -> None:
     _cache().clear()
 
 
-def _scope_key(actor, event: Event, today: date) -> tuple:
+def scope_key(actor, event: Event, today: date) -> tuple:
+    """What a cached board depends on; a write, a new day or another visibility gives a new key."""
     return (
         data_version(),
         event.id,
@@ -223,8 +224,8 @@ def board_summary(actor, now: datetime) -> dict:
     if event is None:
         return {"days_to_opening": None, "groups": [], "totals": _public(_empty_counts()), "milestones": []}
     today = event.today(now)
-    key = ("summary", *_scope_key(actor, event, today))
-    return _cached(key, lambda: _build_summary(actor, event, today, now))
+    key = ("summary", *scope_key(actor, event, today))
+    return cached(key, lambda: _build_summary(actor, event, today, now))
 
 
 # --- the page: the summary plus what the HTML wall chart shows beside it -----
@@ -324,11 +325,11 @@ def board_page(actor, now: datetime) -> BoardPage | None:
     if event is None:
         return None
     today = event.today(now)
-    key = ("page", *_scope_key(actor, event, today))
-    return _cached(key, lambda: _build_page(actor, event, today, now))
+    key = ("page", *scope_key(actor, event, today))
+    return cached(key, lambda: _build_page(actor, event, today, now))
 
 
 def milestone_readiness(actor, event: Event, today: date) -> dict[int, tuple[int, int]]:
     """Per milestone id: (items not yet closed, overdue items) the actor may see."""
-    key = ("milestones", *_scope_key(actor, event, today))
-    return _cached(key, lambda: _milestone_counts(actor, event, today))
+    key = ("milestones", *scope_key(actor, event, today))
+    return cached(key, lambda: _milestone_counts(actor, event, today))

@@ -3,40 +3,58 @@
 from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from tracker.board import charts
-from tracker.board.services import board_page
+from tracker.board.services import board_page, cached, scope_key
 from tracker.clock import utcnow
 from tracker.event.services import current_event
 
 bp = Blueprint("board", __name__)
 
 
-def _context(screen: bool) -> dict:
-    now = utcnow()
+def _render_board(now) -> str:
+    event = current_event()
     page = board_page(current_user, now)
-    context = {"event": current_event(), "page": page, "screen": screen, "updated_at": now}
+    context = {"event": event, "page": page}
     if page is not None:
-        context["progress"] = charts.progress_chart(page.summary["groups"])
-        context["burndown"] = charts.burndown_chart(page.burndown, page.today, current_event().opening_date)
-        context["burndown_rows"] = charts.weekly_rows(page.burndown, page.today)
-        context["percent_closed"] = charts.percent_closed
-        context["amber_days"] = current_app.config["LIGHT_AMBER_DAYS"]
-        context["due_before"] = (page.today + timedelta(days=context["amber_days"])).isoformat()
-    return context
+        amber_days = current_app.config["LIGHT_AMBER_DAYS"]
+        context.update(
+            progress=charts.progress_chart(page.summary["groups"]),
+            burndown=charts.burndown_chart(page.burndown, page.today, event.opening_date),
+            burndown_rows=charts.weekly_rows(page.burndown, page.today),
+            percent_closed=charts.percent_closed,
+            amber_days=amber_days,
+            due_before=(page.today + timedelta(days=amber_days)).isoformat(),
+        )
+    return render_template("board/_board.html", **context)
+
+
+def _fragment(now) -> Markup:
+    """The rendered wall chart, cached like its data: ~400 links cost more to build than to look up."""
+    # The HTML comes from an autoescaped template, so it is safe to insert as it is.
+    event = current_event()
+    if event is None:
+        return Markup(_render_board(now))  # noqa: S704
+    key = ("html", *scope_key(current_user, event, event.today(now)), str(get_locale()))
+    return Markup(cached(key, lambda: _render_board(now)))  # noqa: S704
+
+
+def _context() -> dict:
+    now = utcnow()
+    return {"fragment": _fragment(now), "updated_at": now, "screen": request.args.get("mode") == "screen"}
 
 
 @bp.route("/board")
 @login_required
 def index():
-    screen = request.args.get("mode") == "screen"
-    return render_template("board/index.html", **_context(screen))
+    return render_template("board/index.html", **_context())
 
 
 @bp.route("/board/live")
 @login_required
 def live():
     """The board without the page around it, for the big screen to swap in every minute."""
-    screen = request.args.get("mode") == "screen"
-    return render_template("board/_board.html", **_context(screen))
+    return render_template("board/_live.html", **_context())
