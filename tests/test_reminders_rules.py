@@ -170,3 +170,10 @@ def test_parse_days():
         rules.parse_days("3,-1")
     with pytest.raises(ValueError):
         rules.parse_days("x")
+
+
+def test_escalations_are_caught_up_for_a_week_then_left_to_the_digest():
+    assert "lead" in [r for r, *_ in reminders_on(DEADLINE + timedelta(days=8))]
+    assert "lead" not in [r for r, *_ in reminders_on(DEADLINE + timedelta(days=9))]
+    assert "committee" in [r for r, *_ in reminders_on(DEADLINE + timedelta(days=10))]
+    assert [r for r, *_ in reminders_on(DEADLINE + timedelta(days=11))] == ["overdue"]  # the owner, every day

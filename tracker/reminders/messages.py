@@ -6,10 +6,23 @@ to email (text and HTML, autoescaped) and to chat robots.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
+from babel import Locale
 from flask import current_app
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale as _force_locale
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+
+
+@lru_cache(maxsize=16)
+def _parsed(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def force_locale(locale: str):
+    """flask_babel.force_locale with the locale parsed once (parsing dominated a batch's time)."""
+    return _force_locale(_parsed(locale or current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 @dataclass(frozen=True)
@@ -162,7 +175,7 @@ def as_text(message: Message) -> str:
 def email_parts(message: Message, locale: str) -> tuple[str, str, str]:
     """(subject, plain text, HTML); the HTML template is autoescaped, so titles cannot inject markup."""
     env = current_app.jinja_env
-    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(locale):
         subject = clean(_("[Wallchart] %(subject)s", subject=message.subject))
         settings_url = base_url() + "/notifications/settings"
         text = env.get_template("reminders/email.txt").render(message=message, settings_url=settings_url)

@@ -30,6 +30,8 @@ class ReminderSettings(db.Model):
     webhook_hosts: Mapped[str] = mapped_column(Text, default=DEFAULT_WEBHOOK_HOSTS)
     max_attempts: Mapped[int] = mapped_column(default=8)
     retry_base_seconds: Mapped[int] = mapped_column(default=60)
+    # The local day of the last completed sweep: after downtime, escalations look back to it.
+    last_swept_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -85,7 +87,6 @@ class Delivery(db.Model):
             postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
-        Index("ix_delivery_status_id", "status", "id"),
     )
 
 
@@ -118,6 +119,14 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# The sweep selects open items by deadline window; this keeps its work proportional to
-# the items due, not to all items.
-Index("ix_item_reminder_due", Item.deadline, Item.status)
+# The sweep selects open items by deadline window; this covering index keeps its work
+# proportional to the items due, not to all items, and off the item rows themselves.
+Index(
+    "ix_item_reminder_due",
+    Item.status,
+    Item.deadline,
+    Item.owner_id,
+    Item.group_id,
+    Item.is_confidential,
+    Item.milestone_id,
+)

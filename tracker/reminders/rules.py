@@ -8,7 +8,7 @@ Days are the event's local calendar days. A reminder is identified by its rule a
   recent threshold only — never one per missed day);
 - ``overdue`` (owner, every day while overdue): the occurrence is today;
 - ``lead`` / ``committee`` escalations, once per deadline when the item is N days
-  overdue: the occurrence is the deadline;
+  overdue (caught up for ``catch_up_days`` after that): the occurrence is the deadline;
 - ``milestone-N`` (members of groups with open items tied to it): the milestone's day;
 - ``digest``: today, from the configured local time on.
 
@@ -33,6 +33,9 @@ class Policy:
     digest_window_days: int = 7
     max_attempts: int = 8
     retry_base_seconds: int = 60
+    # Escalations missed while the app was down are caught up for this many days; an item
+    # imported long overdue is not escalated item by item (it is in the leads' and committee's digest).
+    catch_up_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,9 @@ def item_reminders(status: str, deadline: date | None, today: date, policy: Poli
         return [Due(f"before-{threshold}", "owner", deadline)] if threshold is not None else []
     late = days_overdue(deadline, today)
     due = [Due("overdue", "owner", today)]
-    if late >= policy.lead_overdue_days:
+    if policy.lead_overdue_days <= late <= policy.lead_overdue_days + policy.catch_up_days:
         due.append(Due("lead", "lead", deadline))
-    if late >= policy.committee_overdue_days:
+    if policy.committee_overdue_days <= late <= policy.committee_overdue_days + policy.catch_up_days:
         due.append(Due("committee", "committee", deadline))
     return due
 

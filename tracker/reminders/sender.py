@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +31,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
 from tracker.reminders import messages, rules, smtp, webhook
+from tracker.reminders.messages import force_locale
 from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
 
 log = logging.getLogger(__name__)

@@ -240,7 +240,17 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
     with_digest = rules.digest_due(local_now, rule_policy) is not None
     email = smtp.mail_config(current_app.config) is not None
     try:
-        queued = sweep.run_sweep(now, local_now.date(), rule_policy, email=email, with_digest=with_digest)
+        queued = sweep.run_sweep(
+            now,
+            local_now.date(),
+            rule_policy,
+            email=email,
+            with_digest=with_digest,
+            last_swept_on=settings.last_swept_on,
+        )
+        if not dry_run and (settings.last_swept_on is None or settings.last_swept_on < local_now.date()):
+            settings.last_swept_on = local_now.date()
+            db.session.add(settings)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("reminder sweep failed; it runs again at the next tick")

@@ -5,12 +5,16 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 
 from tracker.reminders.messages import clean
+
+# smtplib sends bytes as they are: lines must already end in CRLF (a bare LF makes one endless line).
+WIRE = compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,18 @@ def message_id(dedupe_key: str, mail_from: str) -> str:
 
 def build_message(
     *, mail_from: str, to_addr: str, to_name: str, subject: str, text: str, html: str, key: str, now: datetime
-) -> EmailMessage:
-    msg = EmailMessage(policy=SMTP)
+) -> MIMEMultipart:
+    """multipart/alternative, UTF-8 bodies, RFC 2047 headers (the compat32 classes: several times faster)."""
+    msg = MIMEMultipart("alternative")
     # Header values are single lines: a title carrying CR/LF cannot add a header (Bcc: …).
-    msg["Subject"] = clean(subject)
+    msg["Subject"] = Header(clean(subject), "utf-8")
     msg["From"] = mail_from
-    msg["To"] = Address(display_name=clean(to_name), addr_spec=clean(to_addr))
+    msg["To"] = formataddr((str(Header(clean(to_name), "utf-8")), clean(to_addr)))
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(key, mail_from)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text, charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
+    msg.attach(MIMEText(text, "plain", "utf-8"))
+    msg.attach(MIMEText(html, "html", "utf-8"))
     return msg
 
 
@@ -88,15 +93,16 @@ class Mailer:
             conn.login(c.user, c.password or "")
         return conn
 
-    def send(self, msg: EmailMessage, to_addr: str) -> None:
+    def send(self, msg: MIMEMultipart, to_addr: str) -> None:
+        data = msg.as_bytes(policy=WIRE)
         if self.connection is None:
             self.connection = self._connect()
         try:
-            self.connection.send_message(msg, from_addr=self.config.mail_from, to_addrs=[to_addr])
+            self.connection.sendmail(self.config.mail_from, [to_addr], data)
         except smtplib.SMTPServerDisconnected:
             # The server dropped an idle connection: one fresh try, then it is a failure.
             self.connection = self._connect()
-            self.connection.send_message(msg, from_addr=self.config.mail_from, to_addrs=[to_addr])
+            self.connection.sendmail(self.config.mail_from, [to_addr], data)
 
     def close(self) -> None:
         if self.connection is not None:

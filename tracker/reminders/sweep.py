@@ -22,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     union,
     union_all,
@@ -61,6 +62,7 @@ class Sweep:
     today: date
     policy: rules.Policy
     email: bool  # SMTP configured: queue email rows too
+    catch_up: int = 0  # days since the previous sweep (capped): how far back escalations are looked for
 
     def channels(self):
         names = ["inapp", "email"] if self.email else ["inapp"]
@@ -191,13 +193,26 @@ def owner_overdue(sw: Sweep) -> int:
     return count + _to_groups(sw, _robots(), where, target=ITEM, rule="overdue", occurrence=sw.today)
 
 
+def _late_between(sw: Sweep, days: int) -> list:
+    """Items that became ``days`` overdue since the previous sweep: escalation is an event, not a state.
+
+    Looking back only over the days since the last sweep (at most ``catch_up_days``, the
+    window rules.item_reminders accepts) keeps the re-run from re-checking every
+    escalation of the past week.
+    """
+    return [
+        Item.deadline <= sw.today - timedelta(days=days),
+        Item.deadline >= sw.today - timedelta(days=days + sw.catch_up),
+    ]
+
+
 def escalate_to_leads(sw: Sweep) -> int:
-    where = [OPEN, Item.deadline <= sw.today - timedelta(days=sw.policy.lead_overdue_days), User.role == "lead"]
+    where = [OPEN, *_late_between(sw, sw.policy.lead_overdue_days), User.role == "lead"]
     return _to_users(sw, _members(), where, target=ITEM, rule="lead", occurrence=Item.deadline, single=True)
 
 
 def escalate_to_committee(sw: Sweep) -> int:
-    where = [OPEN, Item.deadline <= sw.today - timedelta(days=sw.policy.committee_overdue_days)]
+    where = [OPEN, *_late_between(sw, sw.policy.committee_overdue_days)]
     committee = Item.__table__.join(User, User.role == "committee")
     return _to_users(sw, committee, where, target=ITEM, rule="committee", occurrence=Item.deadline, single=True)
 
@@ -236,9 +251,26 @@ def digest(sw: Sweep) -> int:
     return _to_users(sw, source, [true()], target=("|-", None), rule="digest", occurrence=sw.today, single=False)
 
 
-def run_sweep(now: datetime, today: date, policy: rules.Policy, *, email: bool, with_digest: bool) -> dict[str, int]:
-    """Queue everything due at ``now``; the caller commits. Returns rows added per rule."""
-    sw = Sweep(now=now, today=today, policy=policy, email=email)
+def run_sweep(
+    now: datetime,
+    today: date,
+    policy: rules.Policy,
+    *,
+    email: bool,
+    with_digest: bool,
+    last_swept_on: date | None = None,
+) -> dict[str, int]:
+    """Queue everything due at ``now``; the caller commits. Returns rows added per rule.
+
+    ``last_swept_on`` is the local day of the previous sweep (None: unknown, look back the
+    full ``catch_up_days``).
+    """
+    gap = (today - last_swept_on).days if last_swept_on else policy.catch_up_days
+    sw = Sweep(now=now, today=today, policy=policy, email=email, catch_up=max(0, min(gap, policy.catch_up_days)))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The outbox's unique index outgrows SQLite's default 2 MB page cache within weeks;
+        # with it on disk every insert and conflict check pays for page reads.
+        db.session.execute(text("PRAGMA cache_size=-65536"))
     counts = {
         "before": owner_before(sw),
         "overdue": owner_overdue(sw),
