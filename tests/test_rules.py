@@ -1,6 +1,6 @@
 """The workflow and the lights, as pure functions: no app, no database."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -93,3 +93,11 @@ def test_group_takes_the_worst_light():
     assert rules.worst_light(["green", "amber", "green"]) == "amber"
     assert rules.worst_light(["green", "red", "amber"]) == "red"
     assert rules.worst_light([]) == "green"
+
+
+def test_a_lag_of_exactly_thirty_points_is_amber_for_any_span():
+    for total in range(10, 400, 10):
+        issued = date(2026, 1, 1)
+        deadline = issued + timedelta(days=total)
+        today = issued + timedelta(days=total * 3 // 10)  # 30 % of the time gone
+        assert light("in_progress", 0, issued, deadline, today, LightThresholds(amber_days=0)) == "amber", total

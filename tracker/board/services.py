@@ -51,7 +51,7 @@ def light_rank(today: date, now: datetime, tz: str, limits: LightThresholds, dia
         (total <= 0, case((Item.deadline <= sql_dates.day(today), 100.0), else_=0.0)),
         (elapsed <= 0, 0.0),
         (elapsed >= total, 100.0),
-        else_=elapsed / total * 100,
+        else_=elapsed * 100.0 / total,  # multiply first, as rules.expected_progress does
     )
     lag = expected - Item.progress
     return case(

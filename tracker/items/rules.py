@@ -50,12 +50,16 @@ class LightThresholds:
 
 
 def expected_progress(issued: date, deadline: date, today: date) -> float:
-    """The elapsed share of the time from issue to deadline, in percent (序时进度)."""
+    """The elapsed share of the time from issue to deadline, in percent (序时进度).
+
+    Multiplying before dividing keeps whole-number results exact (3 of 10 days is
+    exactly 30, not 30.000000000000004), so a lag of exactly 30 points stays amber.
+    """
     total = (deadline - issued).days
     if total <= 0:
         return 100.0 if today >= deadline else 0.0
-    share = (today - issued).days / total
-    return max(0.0, min(1.0, share)) * 100
+    elapsed = min(max((today - issued).days, 0), total)
+    return elapsed * 100 / total
 
 
 def light(
