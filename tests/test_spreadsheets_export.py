@@ -281,9 +281,9 @@ def test_round_trip_export_then_import_into_another_install_gives_the_same_items
             db.session.commit()
             plan = importer.plan_import(payload, actor=admin, now=NOW)
             assert plan.ok, (plan.file_error, plan.problems)
-            imported = importer.apply_import(plan, actor=admin, now=NOW)
+            ids = importer.apply_import(plan, actor=admin, now=NOW)
             db.session.commit()
-            assert [snapshot(i) for i in imported] == sorted(originals, key=_deadline_order)
+            assert [snapshot(db.session.get(Item, i)) for i in ids] == sorted(originals, key=_deadline_order)
         with other.app_context():
             db.engine.dispose()
 

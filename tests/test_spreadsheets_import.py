@@ -81,9 +81,9 @@ def imported(data: bytes, actor) -> list[Item]:
     result = plan(data, actor)
     assert result.file_error is None, result.file_error
     assert not result.problems, result.problems
-    items = importer.apply_import(result, actor=actor, now=NOW)
+    ids = importer.apply_import(result, actor=actor, now=NOW)
     db.session.commit()
-    return items
+    return [db.session.get(Item, item_id) for item_id in ids]
 
 
 # --- reading the header ---------------------------------------------------------------
@@ -248,8 +248,8 @@ def test_every_problem_is_reported_at_once(actors):
     result = plan(data, actors["admin"])
     assert [(p.row, p.column) for p in result.problems] == [
         (2, "责任单位 (E)"),
-        (4, "整改时限 (H)"),
         (4, "责任人 (G)"),
+        (4, "整改时限 (H)"),
     ]
 
 
@@ -456,3 +456,10 @@ def test_another_user_cannot_confirm_someone_elses_upload(app, client, world, tm
     assert response.status_code == 302 and response.headers["Location"].endswith("/import")
     with app.app_context():
         assert counts() == before
+
+
+def test_preview_warns_when_rows_repeat_existing_items(actors):
+    data = xlsx([HEADER_ZH, row(title="坡道整改"), row(title="全新问题"), row(title="计时设备调试", group="CG")])
+    assert plan(data, actors["lead"]).already_present == 1  # 计时设备调试 exists, but in JS: not a repeat
+    imported(data, actors["admin"])
+    assert plan(data, actors["admin"]).already_present == 3

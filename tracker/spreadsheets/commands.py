@@ -57,6 +57,8 @@ def import_xlsx(file: Path, dry_run: bool, username: str | None):
             click.echo(_problem_line(problem), err=True)
         raise click.ClickException(f"{len(plan.problems)} problem(s) in {file.name}; nothing was imported.")
     groups = ", ".join(f"{code}: {n}" for code, n in plan.by_group())
+    if plan.already_present:
+        click.echo(f"Note: {plan.already_present} row(s) repeat items that already exist (same group and description).")
     if dry_run:
         for row in plan.rows:
             deadline = row.data["deadline"].isoformat() if row.data["deadline"] else "-"

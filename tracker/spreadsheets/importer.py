@@ -80,6 +80,7 @@ class ImportPlan:
     problems: list[Problem] = field(default_factory=list)
     file_error: str | None = None
     past_deadlines: int = 0
+    already_present: int = 0  # rows whose group already has an item with the same description
 
     @property
     def ok(self) -> bool:
@@ -123,24 +124,48 @@ def plan_import(data: bytes, *, actor, now: datetime, filename: str = "") -> Imp
             plan.rows.append(planned)
             if planned.data.get("deadline") and planned.data["deadline"] < today:
                 plan.past_deadlines += 1
+    plan.already_present = _already_present(plan.rows, actor)
     return plan
 
 
-def apply_import(plan: ImportPlan, *, actor, now: datetime) -> list[Item]:
-    """Create every planned item in the caller's transaction; all or nothing."""
+def _already_present(rows: list[PlannedRow], actor) -> int:
+    """How many rows repeat an item the actor can see: importing a sheet twice makes duplicates."""
+    if not rows:
+        return 0
+    titles = {r.data["title"] for r in rows}
+    query = permissions.visible_items(select(Item.group_id, Item.title), actor, Item)
+    existing = set(db.session.execute(query.where(Item.title.in_(titles))).tuples())
+    return sum((r.data["group_id"], r.data["title"]) in existing for r in rows)
+
+
+def apply_import(plan: ImportPlan, *, actor, now: datetime) -> list[int]:
+    """Create every planned item in the caller's transaction; all or nothing. Returns their ids.
+
+    Ids rather than items: holding ten thousand live ORM objects makes each flush
+    and garbage collection slower as the import goes on.
+    """
     if not plan.ok:
         raise ImportRejected(plan.problems)
-    items, problems = [], []
+    # The session holds rows weakly: keep the groups, owners (with their groups) and
+    # milestones alive so each create_item finds them in memory instead of reloading.
+    owner_ids = {r.data["owner_id"] for r in plan.rows if r.data.get("owner_id")}
+    keep = [
+        *db.session.scalars(select(WorkGroup)).all(),
+        *db.session.scalars(select(Milestone)).all(),
+        *db.session.scalars(select(User).where(User.id.in_(owner_ids)).options(selectinload(User.groups))).all(),
+    ]
+    ids, problems = [], []
     for planned in plan.rows:
         try:
-            items.append(services.create_item(planned.data, actor=actor, now=now))
+            ids.append(services.create_item(planned.data, actor=actor, now=now).id)
         except ValidationFailed as error:
             for name, message in (error.fields or {"title": error.message}).items():
                 column = plan.sheet.label(FIELD_COLUMNS.get(name, "title"))
                 problems.append(Problem(planned.row, column, str(message)))
+    del keep
     if problems:
         raise ImportRejected(problems)
-    return items
+    return ids
 
 
 class _RowChecker:
@@ -224,8 +249,9 @@ class _RowChecker:
         data["owner_id"] = owner.id if owner else None
         milestone = self._milestone(self._value(values, "milestone"), problem)
         data["milestone_id"] = milestone.id if milestone else None
-        if problems:
-            return None, problems
+        if problems:  # in the order the columns stand in the sheet, as a person reads the row
+            order = {self.sheet.label(k): p for k, p in self.sheet.columns.items()}
+            return None, sorted(problems, key=lambda p: order.get(p.column, -1))
         planned = PlannedRow(
             row=number,
             data=data,

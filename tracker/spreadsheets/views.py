@@ -20,6 +20,7 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 PREVIEW_ROWS = 300
+PREVIEW_PROBLEMS = 500
 
 
 @bp.app_template_global("can_import_sheets")
@@ -68,6 +69,7 @@ def _preview(plan: importer.ImportPlan, token: str | None, problems=None):
         plan=plan,
         problems=problems,
         shown=plan.rows[:PREVIEW_ROWS],
+        problem_limit=PREVIEW_PROBLEMS,
         confirm=confirm,
     ), (200 if token and not problems else 422)
 
