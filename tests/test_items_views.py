@@ -203,3 +203,21 @@ def test_language_switch_is_remembered(client, world):
     client.post("/language", data={"language": "en", "next": "/problems"})
     page = client.get("/problems").get_data(as_text=True)
     assert re.search(r'<html lang="en"', page)
+
+
+def test_due_soon_filter_matches_the_board_count(app, client, world):
+    from datetime import date
+
+    from tests.factories import make_item
+    from tracker.auth.models import User
+    from tracker.groups.models import WorkGroup
+
+    with app.app_context():
+        lead = db.session.get(User, world.lead.id)
+        group = db.session.get(WorkGroup, world.cs.id)
+        make_item(lead, group, title="三天内到期", deadline=date(2026, 5, 31))
+        make_item(lead, group, title="下月到期", deadline=date(2026, 6, 20))
+        db.session.commit()
+    login(client, "committee")
+    page = client.get("/problems?due_soon=1").get_data(as_text=True)
+    assert "三天内到期" in page and "下月到期" not in page

@@ -1,6 +1,5 @@
 """The wall chart (挂图作战): the board, its big-screen mode and the fragment that refreshes it."""
 
-from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
@@ -27,7 +26,6 @@ def _render_board(now) -> str:
             burndown_rows=charts.weekly_rows(page.burndown, page.today),
             percent_closed=charts.percent_closed,
             amber_days=amber_days,
-            due_before=(page.today + timedelta(days=amber_days)).isoformat(),
         )
     return render_template("board/_board.html", **context)
 

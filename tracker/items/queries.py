@@ -3,6 +3,7 @@
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import Select, and_, asc, desc, func, or_, select
 
 from tracker import permissions
@@ -31,6 +32,7 @@ class ItemFilters:
     kind: str | None = None
     milestone: int | None = None
     overdue: bool | None = None
+    due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
     q: str | None = None
     sort: str = "deadline"
@@ -46,7 +48,7 @@ class ItemFilters:
             if f.name == "milestone":
                 if raw.isdigit():
                     values[f.name] = int(raw)
-            elif f.name == "overdue":
+            elif f.name in ("overdue", "due_soon"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":
                 try:
@@ -100,6 +102,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(overdue_clause(today))
     elif filters.overdue is False:
         query = query.where(~overdue_clause(today) | Item.deadline.is_(None))
+    if filters.due_soon:
+        query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
     if filters.q:
