@@ -98,6 +98,8 @@ class Item(db.Model):
         # Covers the board's GROUP BY and the list filters.
         Index("ix_item_board", "event_id", "group_id", "status", "deadline"),
         Index("ix_item_owner_status", "owner_id", "status"),
+        # The lists' default order (deadline, soonest first): without it, page 1 sorts every row.
+        Index("ix_item_deadline", "deadline", "id"),
     )
 
 
