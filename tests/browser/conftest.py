@@ -42,7 +42,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # A fixed UI language for Chromium itself, so date fields always read month/day/year.
+        env = {**os.environ, "LANG": "en_US.UTF-8", "LANGUAGE": "en_US"}
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
         yield chromium
         chromium.close()
 
