@@ -199,3 +199,24 @@ def test_reviewer_follows_a_red_group_rejects_one_and_verifies_another(browser, 
     ledger = page.get_by_role("table", name=t("Rectification ledger: state of every item and its progress"))
     expect(ledger.get_by_role("row").filter(has_text="盲道被临时设施占用")).to_contain_text(t("Closed"))
     expect(ledger.get_by_role("row").filter(has_text="无障碍卫生间扶手缺失")).to_contain_text(t("In progress"))
+
+
+def test_member_opens_an_item_from_a_reminder_in_the_bell(browser, world_server, t: T):
+    from tracker.clock import utcnow
+    from tracker.reminders.services import run_reminders
+
+    world_server.run(lambda: run_reminders(utcnow()))
+    page = new_page(browser, world_server, t)
+    sign_in(page, t, "member")
+
+    bell = page.get_by_role("banner").get_by_role("link", name=re.compile(t("Notifications")))
+    expect(bell).to_contain_text(message_pattern(t, "%(num)s unread", "num"))
+    expect(bell).not_to_contain_text(t("%(num)s unread", num=0))
+    bell.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Notifications"))
+    reminder = page.get_by_role("main").get_by_role("link", name=re.compile("看台轮椅席位不足"))
+    expect(reminder).to_have_count(1)
+    reminder.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("看台轮椅席位不足")
+    expect(page).to_have_url(re.compile(f"/items/{world_server.world['overdue']}$"))
