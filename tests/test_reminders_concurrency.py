@@ -13,7 +13,7 @@ from tests.test_reminders_delivery import DEADLINE, local, prepare, rows
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.reminders import scheduler, sender, services, sweep
+from tracker.reminders import outbox, scheduler, sender, services, sweep
 from tracker.reminders.models import Delivery, Notification
 
 NOW = local(DEADLINE - timedelta(days=3))
@@ -114,10 +114,10 @@ def test_a_crashed_sender_is_retried_after_its_lease(app, world, mail):
         prepare(world)
         sweep.run_sweep(NOW, TODAY, services.policy(), email=True, with_digest=False)
         db.session.commit()
-        claimed = sender.claim(NOW, "dead-sender")  # claimed, then the process died
+        claimed = outbox.claim(NOW, "dead-sender")  # claimed, then the process died
         assert claimed
         assert sender.send_due(NOW + timedelta(minutes=1), "Asia/Shanghai", services.policy()) == {}
-        later = NOW + sender.LEASE + timedelta(seconds=1)
+        later = NOW + outbox.LEASE + timedelta(seconds=1)
         outcome = sender.send_due(later, "Asia/Shanghai", services.policy())
         assert outcome["sent"] == len(claimed)
         assert {d.status for d in rows()} == {"sent"}
@@ -129,7 +129,7 @@ def test_a_late_mark_from_a_sender_that_lost_its_claim_changes_nothing(app, worl
         prepare(world)
         sweep.run_sweep(NOW, TODAY, services.policy(), email=False, with_digest=False)
         db.session.commit()
-        batch = sender.load_batch(sender.claim(NOW, "first"))
+        batch = outbox.load_batch(outbox.claim(NOW, "first"))
         # Meanwhile the lease ran out and another sender claimed the rows.
         db.session.execute(update(Delivery).values(claim_token="second"))
         db.session.commit()

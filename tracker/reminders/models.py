@@ -60,7 +60,9 @@ class Delivery(db.Model):
     rule: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("work_group.id", ondelete="CASCADE"))
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    # No index: items are never deleted (their ledger entries forbid it), and every index
+    # costs each of the thousands of rows a sweep inserts.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"))
     # The event-local day the reminder is about: the deadline for "before" and escalation
     # rules, the sweep's day for daily rules, the milestone's day for milestones.

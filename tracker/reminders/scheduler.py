@@ -11,6 +11,7 @@ scheduler of ``python run.py`` also takes an OS file lock before it starts.
 import fcntl
 import logging
 import os
+import signal
 import socket
 import uuid
 from datetime import datetime, timedelta
@@ -121,6 +122,8 @@ def run_blocking(app: Flask) -> None:
     """``flask scheduler``: the scheduler alone, in the foreground, until interrupted."""
     holder = holder_id()
     scheduler = build(app, blocking=True, holder=holder)
+    # systemd and supervisord stop with SIGTERM: shut down cleanly so the lease is released at once.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     log.info("reminder scheduler %s starting", holder)
     try:
         scheduler.start()

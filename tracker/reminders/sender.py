@@ -1,11 +1,5 @@
 """Deliver queued reminders: claim, check again, send, record — each delivery committed on its own.
 
-Claiming flips rows to ``sending`` under a lease with a compare-and-set UPDATE; on
-PostgreSQL the candidate rows are picked ``FOR UPDATE SKIP LOCKED`` so any number of
-senders share the queue, on SQLite the UPDATE runs in a ``BEGIN IMMEDIATE``
-transaction (tracker/database.py), which serialises claimers. A row whose sender died
-is claimed again once its lease has expired.
-
 Guarantees: in-app notifications are exactly once (the notification and the ``sent``
 mark share one transaction, and ``notification.delivery_id`` is UNIQUE). Email and
 webhooks are at least once with a stable key: a crash between the server's "accepted"
@@ -15,140 +9,22 @@ and our commit resends with the same Message-ID / dedupe key.
 import logging
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import insert, or_, select, update
 
 from tracker import permissions
-from tracker.auth.models import User
 from tracker.clock import local_date
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
-from tracker.milestones.models import Milestone
 from tracker.reminders import messages, rules, smtp, webhook
 from tracker.reminders.messages import force_locale
-from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
+from tracker.reminders.models import Delivery, Notification
+from tracker.reminders.outbox import Batch, claim, finish, load_batch, relax_durability, release, snapshot_item
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 200
-LEASE = timedelta(minutes=5)
 DIGEST_LIMIT = 50
-
-
-@dataclass
-class Batch:
-    """Plain snapshots of what the claimed rows refer to, loaded right after claiming."""
-
-    rows: list
-    items: dict = field(default_factory=dict)
-    users: dict = field(default_factory=dict)
-    groups: dict = field(default_factory=dict)
-    milestones: dict = field(default_factory=dict)
-    milestone_groups: dict = field(default_factory=dict)  # milestone id → groups with open items tied
-
-
-def claim(now: datetime, token: str, limit: int = CLAIM_BATCH) -> list[int]:
-    claimable = or_(
-        and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
-        and_(Delivery.status == "sending", Delivery.lease_until < now),
-    )
-    candidates = (
-        select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), claimable)  # compare-and-set
-        .values(status="sending", attempts=Delivery.attempts + 1, lease_until=now + LEASE, claim_token=token)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = list(db.session.scalars(stmt))
-    db.session.commit()
-    return sorted(ids)
-
-
-def _snapshot_user(user: User, pref) -> SimpleNamespace:
-    return SimpleNamespace(
-        id=user.id,
-        name=user.name,
-        role=user.role,
-        email=user.email,
-        locale=user.locale,
-        is_active=user.is_active,
-        group_ids=user.group_ids,
-        email_enabled=pref.email_enabled if pref else True,
-        digest_mode=pref.digest_mode if pref else "both",
-    )
-
-
-def _snapshot_item(item: Item) -> SimpleNamespace:
-    return SimpleNamespace(
-        id=item.id,
-        code=item.code,
-        title=item.title,
-        status=item.status,
-        deadline=item.deadline,
-        owner_id=item.owner_id,
-        group_id=item.group_id,
-        group_name=item.group.name if item.group else "",
-        is_confidential=item.is_confidential,
-        milestone_id=item.milestone_id,
-    )
-
-
-def load_batch(ids: list[int]) -> Batch:
-    rows = [
-        SimpleNamespace(**r._asdict())
-        for r in db.session.execute(
-            select(
-                Delivery.id,
-                Delivery.dedupe_key,
-                Delivery.channel,
-                Delivery.rule,
-                Delivery.user_id,
-                Delivery.group_id,
-                Delivery.item_id,
-                Delivery.milestone_id,
-                Delivery.local_date,
-                Delivery.attempts,
-                Delivery.claim_token,
-            )
-            .where(Delivery.id.in_(ids))
-            .order_by(Delivery.id)
-        )
-    ]
-    batch = Batch(rows=rows)
-    item_ids = {r.item_id for r in rows if r.item_id}
-    for item in db.session.scalars(select(Item).where(Item.id.in_(item_ids))):
-        batch.items[item.id] = _snapshot_item(item)
-    user_ids = {r.user_id for r in rows if r.user_id}
-    prefs = {
-        p.user_id: p
-        for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids)))
-    }
-    for user in db.session.scalars(select(User).where(User.id.in_(user_ids)).options(selectinload(User.groups))):
-        batch.users[user.id] = _snapshot_user(user, prefs.get(user.id))
-    group_ids = {r.group_id for r in rows if r.group_id}
-    for group in db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(group_ids))):
-        batch.groups[group.id] = SimpleNamespace(
-            id=group.id, name=group.name, url=group.webhook_url, format=group.webhook_format
-        )
-    milestone_ids = {r.milestone_id for r in rows if r.milestone_id}
-    if milestone_ids:
-        for ms in db.session.scalars(select(Milestone).where(Milestone.id.in_(milestone_ids))):
-            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, date=ms.date)
-        tied = select(Item.milestone_id, Item.group_id).where(
-            Item.milestone_id.in_(milestone_ids), Item.status.in_(rules.OPEN_STATUSES)
-        )
-        for milestone_id, group_id in db.session.execute(tied.distinct()):
-            batch.milestone_groups.setdefault(milestone_id, set()).add(group_id)
-    db.session.commit()  # end the read transaction; sending may take a while
-    return batch
 
 
 def stale_reason(row, batch: Batch, today: date, policy: rules.Policy) -> str | None:
@@ -204,38 +80,6 @@ def _stale_milestone(row, batch: Batch, user, today: date, policy: rules.Policy)
     return None if user.group_ids & groups else "no open items of the recipient's groups tied to the milestone"
 
 
-def _finish(row, status: str, now: datetime, policy: rules.Policy, error: str | None = None) -> bool:
-    """Record the outcome if we still hold the claim; commit. False: someone else took the row."""
-    values: dict = {"status": status, "lease_until": None, "last_error": error}
-    if status == "sent":
-        values["sent_at"] = now
-    elif status == "failed":
-        retry = rules.retry_at(now, row.attempts, policy)
-        if retry is None:
-            values["status"] = "dead"
-        else:
-            values["next_attempt_at"] = retry
-    done = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return bool(done)
-
-
-def _release(row, now: datetime) -> None:
-    """Give a claimed row back untried (robot rate limit): it is not an attempt."""
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
-        .values(status="pending", attempts=Delivery.attempts - 1, next_attempt_at=now + timedelta(minutes=1))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
 def _locale(user) -> str:
     from tracker.event.services import current_event
 
@@ -256,7 +100,7 @@ def _digest_items(user, today: date, policy: rules.Policy) -> list:
         scope.append(Item.group_id.in_(lead_groups))
     if user.role != permissions.COMMITTEE:
         candidates = candidates.where(or_(*scope))
-    items = [_snapshot_item(i) for i in db.session.scalars(candidates.order_by(Item.deadline, Item.id))]
+    items = [snapshot_item(i) for i in db.session.scalars(candidates.order_by(Item.deadline, Item.id))]
     return [
         item
         for item in items
@@ -278,7 +122,7 @@ def _milestone_items(milestone_id: int, group_ids) -> list:
         .where(Item.milestone_id == milestone_id, Item.status.in_(rules.OPEN_STATUSES), Item.group_id.in_(group_ids))
         .order_by(Item.deadline, Item.id)
     )
-    return [_snapshot_item(i) for i in db.session.scalars(query)]
+    return [snapshot_item(i) for i in db.session.scalars(query)]
 
 
 def compose(row, batch: Batch, today: date, policy: rules.Policy, *, absolute: bool) -> messages.Message | None:
@@ -298,9 +142,10 @@ def compose(row, batch: Batch, today: date, policy: rules.Policy, *, absolute: b
 def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> str:
     message = compose(row, batch, today, policy, absolute=False)
     if message is None:
-        _finish(row, "skipped", now, policy, "nothing to report")
+        finish(row, "skipped", now, policy, "nothing to report")
         return "skipped"
     # The claim check and the notification commit together: exactly once.
+    relax_durability()
     held = db.session.execute(
         update(Delivery)
         .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
@@ -332,14 +177,14 @@ def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules
     config = smtp.mail_config(current_app.config)
     if config is None:
         for row in rows:
-            _finish(row, "skipped", now, policy, "SMTP is not configured")
+            finish(row, "skipped", now, policy, "SMTP is not configured")
             outcome["skipped"] += 1
         return outcome
     with smtp.Mailer(config) as mailer:
         for row in rows:
             message = compose(row, batch, today, policy, absolute=True)
             if message is None:
-                _finish(row, "skipped", now, policy, "nothing to report")
+                finish(row, "skipped", now, policy, "nothing to report")
                 outcome["skipped"] += 1
                 continue
             user = batch.users[row.user_id]
@@ -360,10 +205,10 @@ def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules
             except (OSError, smtp.smtplib.SMTPException) as error:
                 mailer.close()
                 log.warning("reminder email %s failed: %s", row.id, smtp.describe(error))
-                _finish(row, "failed", now, policy, smtp.describe(error))
+                finish(row, "failed", now, policy, smtp.describe(error))
                 outcome["failed"] += 1
                 continue
-            outcome["sent" if _finish(row, "sent", now, policy) else "lost"] += 1
+            outcome["sent" if finish(row, "sent", now, policy) else "lost"] += 1
     return outcome
 
 
@@ -384,7 +229,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
             url = webhook.check_url(group.url, hosts)
         except ValueError as error:
             for row in group_rows:
-                _finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
+                finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
                 outcome["skipped"] += 1
             continue
         locale = _locale(None)
@@ -400,7 +245,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
         for chunk in chunks:
             if posted[group_id] >= webhook.MESSAGES_PER_ROBOT_PER_RUN:
                 for row, _line in chunk:
-                    _release(row, now)
+                    release(row, now)
                     outcome["deferred"] += 1
                 continue
             posted[group_id] += 1
@@ -411,11 +256,11 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
             except webhook.WebhookError as error:
                 log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
                 for row, _line in chunk:
-                    _finish(row, "failed", now, policy, str(error))
+                    finish(row, "failed", now, policy, str(error))
                     outcome["failed"] += 1
                 continue
             for row, _line in chunk:
-                outcome["sent" if _finish(row, "sent", now, policy) else "lost"] += 1
+                outcome["sent" if finish(row, "sent", now, policy) else "lost"] += 1
     session.close()
     return outcome
 
@@ -441,7 +286,7 @@ def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None 
         for row in batch.rows:
             reason = stale_reason(row, batch, today, policy)
             if reason:
-                _finish(row, "skipped", now, policy, reason)
+                finish(row, "skipped", now, policy, reason)
                 outcome["skipped"] += 1
             else:
                 ready[row.channel].append(row)
