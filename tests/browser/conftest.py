@@ -43,10 +43,16 @@ def browser():
 
     with sync_playwright() as playwright:
         # A fixed UI language for Chromium itself, so date fields always read month/day/year.
-        env = {**os.environ, "LANG": "en_US.UTF-8", "LANGUAGE": "en_US"}
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+        chromium = launch(playwright.chromium, "en_US")
         yield chromium
         chromium.close()
+
+
+def launch(browser_type, ui_language: str):
+    """Chromium with its own buttons and date fields in ``ui_language`` (e.g. en_US, zh_CN)."""
+    env = {**os.environ, "LANG": f"{ui_language}.UTF-8", "LANGUAGE": ui_language}
+    args = [*CHROMIUM_ARGS, f"--lang={ui_language.replace('_', '-')}"]
+    return browser_type.launch(executable_path=CHROMIUM, args=args, env=env)
 
 
 class LiveServer:
@@ -159,6 +165,24 @@ def make_small_world() -> dict:
 @pytest.fixture
 def world_server(tmp_path):
     with live_server(tmp_path, make_small_world) as live:
+        yield live
+
+
+DEMO_SIGN_INS = {
+    "admin": ("admin", "demo-admin"),
+    "committee": ("office-zh", "demo-committee"),
+    "lead": ("lead-cg", "demo-lead"),
+    "member": ("liaison-cg", "demo-member"),
+    "external": ("vendor-kb", "demo-external"),
+}
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """The Para Games demo, as of today: a realistic amount of data on every page."""
+    from tracker.demo.seed import load_demo
+
+    with live_server(tmp_path_factory.mktemp("demo"), lambda: load_demo(now=utcnow())) as live:
         yield live
 
 

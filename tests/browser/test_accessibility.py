@@ -9,35 +9,20 @@ import pytest
 
 from tests import factories
 from tests.browser.axe import axe_violations, describe, horizontal_overflow
-from tests.browser.conftest import T, live_server, new_page, sign_in
+from tests.browser.conftest import DEMO_SIGN_INS, T, live_server, new_page, sign_in
 from tracker.clock import utcnow
-from tracker.demo.seed import load_demo
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 # 360 px: a small phone. 640 px: a 1280 px window zoomed to 200 %.
 REFLOW_WIDTHS = (360, 640)
-DEMO_SIGN_INS = {
-    "admin": ("admin", "demo-admin"),
-    "committee": ("office-zh", "demo-committee"),
-    "lead": ("lead-cg", "demo-lead"),
-    "member": ("liaison-cg", "demo-member"),
-    "external": ("vendor-kb", "demo-external"),
-}
 MAIN_PAGES = {
     "committee": ["/", "/board", "/board?mode=screen", "/problems", "/reports/weekly"],
     "lead": ["/", "/problems", "/responsibilities", "/items/new"],
     "member": ["/", "/board", "/ledger", "/notifications"],
     "external": ["/", "/problems", "/notifications"],
 }
-
-
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory):
-    """The Para Games demo, as of today: a realistic amount of data on every page."""
-    with live_server(tmp_path_factory.mktemp("demo"), lambda: load_demo(now=utcnow())) as live:
-        yield live
 
 
 def get_pages(server, context) -> list[str]:
