@@ -291,3 +291,31 @@ def test_round_trip_export_then_import_into_another_install_gives_the_same_items
 def _deadline_order(snap) -> tuple:
     deadline = snap[FIELDS.index("deadline")]
     return (deadline is None, deadline or date.min)
+
+
+def test_export_queries_do_not_grow_with_the_number_of_items(w):
+    from sqlalchemy import event
+
+    def statements() -> int:
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            export(w.admin)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    db.session.commit()  # both counts start after a commit (expired rows reload once)
+    few = statements()
+    for number in range(20):
+        services.create_item(
+            {"title": f"问题{number}", "group_id": w.cs.id, "supporting_group_ids": [w.js.id], "owner_id": w.member.id},
+            actor=w.admin,
+            now=NOW,
+        )
+    db.session.commit()
+    assert statements() == few

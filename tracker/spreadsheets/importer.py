@@ -132,18 +132,17 @@ def _already_present(rows: list[PlannedRow], actor) -> int:
     """How many rows repeat an item the actor can see: importing a sheet twice makes duplicates."""
     if not rows:
         return 0
-    titles = {r.data["title"] for r in rows}
+    titles = sorted({r.data["title"] for r in rows})
     query = permissions.visible_items(select(Item.group_id, Item.title), actor, Item)
-    existing = set(db.session.execute(query.where(Item.title.in_(titles))).tuples())
+    existing = set()
+    for start in range(0, len(titles), 5000):  # stay under the databases' bound-parameter limits
+        chunk = titles[start : start + 5000]
+        existing.update(db.session.execute(query.where(Item.title.in_(chunk))).tuples())
     return sum((r.data["group_id"], r.data["title"]) in existing for r in rows)
 
 
 def apply_import(plan: ImportPlan, *, actor, now: datetime) -> list[int]:
-    """Create every planned item in the caller's transaction; all or nothing. Returns their ids.
-
-    Ids rather than items: holding ten thousand live ORM objects makes each flush
-    and garbage collection slower as the import goes on.
-    """
+    """Create every planned item in the caller's transaction; all or nothing. Returns their ids."""
     if not plan.ok:
         raise ImportRejected(plan.problems)
     # The session holds rows weakly: keep the groups, owners (with their groups) and
