@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker import permissions
 from tracker.calendar import services
@@ -62,7 +63,7 @@ def _milestones(group_id: int | None = None) -> list[Milestone]:
     event = current_event()
     if event is None:
         return []
-    query = select(Milestone).where(Milestone.event_id == event.id)
+    query = select(Milestone).where(Milestone.event_id == event.id).options(selectinload(Milestone.group))
     if group_id is not None:
         query = query.where((Milestone.group_id.is_(None)) | (Milestone.group_id == group_id))
     return db.session.scalars(query.order_by(Milestone.id)).all()
