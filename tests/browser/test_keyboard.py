@@ -139,3 +139,34 @@ def test_problem_journey_by_keyboard_alone(browser, world_server, t: T):
     history = owner.get_by_role("region", name=t("History (rectification ledger)"))
     expect(history).to_contain_text("braille-sign.png")
     expect(history).to_contain_text(f"{t('In progress')} → {t('Awaiting verification')}")
+
+
+def test_form_errors_take_the_focus_and_lead_to_their_fields(browser, world_server, t: T):
+    page = new_page(browser, world_server, t)
+    keyboard_sign_in(page, t, "lead")
+    page.goto("/items/new")
+    tab_to(page, page.get_by_role("button", name=t("Save")))
+    press_and_load(page, "Enter")
+
+    summary = page.get_by_role("alert").filter(has_text=t("Please correct the following"))
+    expect(summary).to_be_focused()
+    first_error = summary.get_by_role("link").first
+    page.keyboard.press("Tab")
+    expect(first_error).to_be_focused()
+    page.keyboard.press("Enter")
+    title = page.get_by_label(t("Title"))
+    expect(title).to_be_focused()
+    assert "title-error" in title.get_attribute("aria-describedby")
+
+
+def test_messages_after_an_action_are_in_a_live_region(browser, world_server, t: T):
+    page = new_page(browser, world_server, t)
+    keyboard_sign_in(page, t, "member")
+    page.goto(f"/items/{world_server.world['overdue']}")
+    tab_to(page, page.get_by_label(t("Progress note")))
+    page.keyboard.type("看台轮椅席位已增设 12 个。")
+    tab_to(page, page.get_by_role("button", name=t("Record progress")))
+    press_and_load(page, "Enter")
+    region = page.locator("[aria-live=polite]")
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_contain_text(t("Progress recorded."))
