@@ -17,9 +17,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 def upload_dir() -> Path:
-    path = Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
 
 
 def _path(user_id: int, token: str) -> Path | None:
@@ -29,6 +27,7 @@ def _path(user_id: int, token: str) -> Path | None:
 
 
 def keep(user_id: int, data: bytes, *, now: datetime) -> str:
+    upload_dir().mkdir(parents=True, exist_ok=True)
     sweep(now)
     token = secrets.token_urlsafe(24)
     _path(user_id, token).write_bytes(data)
