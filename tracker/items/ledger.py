@@ -62,11 +62,23 @@ def append(
     after=None,
 ) -> LedgerEntry:
     """Add one entry in the caller's transaction, chained to the newest one."""
-    assert kind in KINDS, kind
     if item.id is None:
         db.session.flush()
-    head = _locked_head()
-    entry = LedgerEntry(
+    entry = _entry(item, kind, actor, now, note, field, before, after)
+    _chain(_locked_head(), [entry])
+    return entry
+
+
+def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:
+    """"Created" entries for many new items under one lock of the head (bulk imports)."""
+    entries = [_entry(item, "created", actor, now, "", None, None, item.title) for item in items]
+    _chain(_locked_head(), entries)
+    return entries
+
+
+def _entry(item, kind, actor, now, note, field, before, after) -> LedgerEntry:
+    assert kind in KINDS, kind
+    return LedgerEntry(
         item_id=item.id,
         author_id=actor.id if actor is not None else None,
         created_at=now,
@@ -76,13 +88,16 @@ def append(
         before=None if before is None else str(before),
         after=None if after is None else str(after),
         note=note or "",
-        prev_hash=head.last_hash,
     )
-    entry.hash = entry_hash(head.last_hash, entry)
-    head.last_hash = entry.hash
-    head.entries += 1
-    db.session.add(entry)
-    return entry
+
+
+def _chain(head: LedgerHead, entries: list[LedgerEntry]) -> None:
+    for entry in entries:
+        entry.prev_hash = head.last_hash
+        entry.hash = entry_hash(head.last_hash, entry)
+        head.last_hash = entry.hash
+        head.entries += 1
+    db.session.add_all(entries)
 
 
 @dataclass

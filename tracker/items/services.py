@@ -103,7 +103,8 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
 
     if "supporting_group_ids" in clean:
         ids = list(dict.fromkeys(clean["supporting_group_ids"] or []))
-        found = db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(ids))).all() if ids else []
+        # get() answers from the session's identity map: no query per row in bulk imports.
+        found = [g for g in (db.session.get(WorkGroup, i) for i in ids if isinstance(i, int) and i > 0) if g]
         if len(found) != len(ids):
             errors["supporting_group_ids"] = _l("Unknown work group.")
         clean["supporting_groups"] = [g for g in found if g.id != group_id]
@@ -121,21 +122,41 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
 
 
 def create_item(data: dict, *, actor, now: datetime) -> Item:
+    items, errors = create_items([data], actor=actor, now=now)
+    if errors:
+        raise errors[0]
+    return items[0]
+
+
+def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item], dict[int, ValidationFailed]]:
+    """Create items with the same checks one by one, but write them and their ledger in bulk.
+
+    Returns the items, or no items and the problems by row index: all or nothing.
+    """
     if not permissions.may_create_items(actor):
         raise PermissionDenied(_l("You may not create items."))
-    clean = _clean(data, actor=actor, item=None)
     event = current_event()
     if event is None:
         raise ValidationFailed(_l("Set up the event first."))
-    item = Item(event_id=event.id, created_by_id=actor.id, created_at=now, updated_at=now)
-    for name, value in clean.items():
-        setattr(item, name, value)
-    item.status = "open"
-    item.progress = 0
-    db.session.add(item)
+    items, errors = [], {}
+    for index, data in enumerate(rows):
+        try:
+            clean = _clean(data, actor=actor, item=None)
+        except ValidationFailed as error:
+            errors[index] = error
+            continue
+        item = Item(event_id=event.id, created_by_id=actor.id, created_at=now, updated_at=now)
+        for name, value in clean.items():
+            setattr(item, name, value)
+        item.status, item.progress = "open", 0
+        items.append(item)
+    if errors:
+        return [], errors
+    db.session.add_all(items)
     db.session.flush()
-    ledger.append(item, "created", actor=actor, now=now, after=item.title)
-    return item
+    ledger.append_created(items, actor=actor, now=now)
+    db.session.flush()
+    return items, {}
 
 
 def _display(value) -> str | None:

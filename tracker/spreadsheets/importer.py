@@ -2,8 +2,9 @@
 
 ``plan_import`` reads and checks without writing anything (the preview and
 ``--dry-run``). ``apply_import`` creates the planned items through
-``tracker.items.services.create_item`` so each gets its ledger entry; any row
-the service still refuses raises ``ImportRejected`` and the caller rolls back.
+``tracker.items.services.create_items`` (the same checks as one by one, written
+in bulk with their ledger entries); any row the service still refuses raises
+``ImportRejected`` and the caller rolls back.
 Callers commit.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker import permissions
 from tracker.auth.models import User
-from tracker.errors import PermissionDenied, ValidationFailed
+from tracker.errors import PermissionDenied
 from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
@@ -146,21 +147,20 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> list[int]:
     if not plan.ok:
         raise ImportRejected(plan.problems)
     # The session holds rows weakly: keep the groups, owners (with their groups) and
-    # milestones alive so each create_item finds them in memory instead of reloading.
+    # milestones alive so each row's checks find them in memory instead of reloading.
     owner_ids = {r.data["owner_id"] for r in plan.rows if r.data.get("owner_id")}
     keep = [
         *db.session.scalars(select(WorkGroup)).all(),
         *db.session.scalars(select(Milestone)).all(),
         *db.session.scalars(select(User).where(User.id.in_(owner_ids)).options(selectinload(User.groups))).all(),
     ]
-    ids, problems = [], []
-    for planned in plan.rows:
-        try:
-            ids.append(services.create_item(planned.data, actor=actor, now=now).id)
-        except ValidationFailed as error:
-            for name, message in (error.fields or {"title": error.message}).items():
-                column = plan.sheet.label(FIELD_COLUMNS.get(name, "title"))
-                problems.append(Problem(planned.row, column, str(message)))
+    items, errors = services.create_items([planned.data for planned in plan.rows], actor=actor, now=now)
+    problems = []
+    for index, error in errors.items():
+        for name, message in (error.fields or {"title": error.message}).items():
+            column = plan.sheet.label(FIELD_COLUMNS.get(name, "title"))
+            problems.append(Problem(plan.rows[index].row, column, str(message)))
+    ids = [item.id for item in items]
     del keep
     if problems:
         raise ImportRejected(problems)
