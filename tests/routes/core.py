@@ -123,3 +123,4 @@ ROUTES += [
     Route("admin.security", "GET", "/admin/security", ADMIN_ONLY),
     Route("admin.security", "POST", "/admin/security", ADMIN_POST, data={"require_totp": ""}),
 ]
+ROUTES += [Route("auth.account", "GET", "/account", roles(OK))]

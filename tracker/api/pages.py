@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from tracker.api import services
 from tracker.api.forms import RevokeForm, TokenForm
 from tracker.api.openapi import document
+from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -40,6 +41,7 @@ def _render(form: TokenForm, secret: str | None = None, status: int = 200):
 
 @bp.route("/account/tokens", methods=["POST"])
 @login_required
+@recent_login_required
 def create_token():
     form = TokenForm()
     if not form.validate_on_submit():

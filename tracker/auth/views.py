@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.audit import services as audit
@@ -174,3 +175,19 @@ def reauth():
             return redirect(safe_next(form.next.data, url_for("home.index")))
         form.password.errors = [_("Wrong password.")]
     return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
+
+
+ACCOUNT_LINKS = (
+    ("auth.change_password", _l("Change password")),
+    ("auth.two_factor", _l("Two-factor sign-in")),
+    ("reminders.preferences", _l("Reminder channels and daily digest")),
+    ("calendar.index", _l("Calendar feed for your phone")),
+    ("api_pages.tokens", _l("My API tokens")),
+)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    links = [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
+    return render_template("auth/account.html", links=links)
