@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from tracker.items import labels
 from tracker.routing import parse_id
@@ -46,7 +47,11 @@ class ItemForm(FlaskForm):
     milestone_id = SelectField(_l("Milestone"), coerce=parse_id, validate_choice=False)
     is_confidential = BooleanField(_l("Confidential (only the group, committee and admins see it)"))
     remarks = TextAreaField(_l("Remarks"), validators=[Length(max=2000)])
-    version = HiddenField()
+    version = IntegerField(
+        _l("Version"),
+        widget=HiddenInput(),
+        validators=[Optional(), NumberRange(0, 2**31 - 1, message=_l("The form is out of date; reload the item."))],
+    )
     reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=500)])
 
     def item_data(self) -> dict:

@@ -184,7 +184,7 @@ def edit(item_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            version = int(form.version.data or 0)
+            version = form.version.data or 0
             changed = services.update_item(
                 item,
                 form.item_data(),

@@ -4,12 +4,9 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.items import labels
+from tracker.routing import parse_id
 
 DATE_MODES = [("relative", _l("Relative to opening day (moves with it)")), ("fixed", _l("Fixed date"))]
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class MilestoneForm(FlaskForm):
@@ -21,7 +18,7 @@ class MilestoneForm(FlaskForm):
         _l("Days from opening day (T-30 is -30)"), validators=[Optional(), NumberRange(-3650, 3650)]
     )
     fixed_date = DateField(_l("Fixed date"), validators=[Optional()])
-    group_id = SelectField(_l("Work group (optional)"), coerce=_int_or_none, validate_choice=False)
+    group_id = SelectField(_l("Work group (optional)"), coerce=parse_id, validate_choice=False)
 
     def milestone_data(self) -> dict:
         return {
