@@ -15,18 +15,33 @@ def test_init_db_creates_the_schema_from_migrations(tmp_path):
 
 
 def test_migrations_match_the_models(tmp_path):
-    """A model change without a migration fails here."""
+    """A model change without a migration fails here (on PostgreSQL too when the suite runs there)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
+    from tests.conftest import PG_URL
     from tracker import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}", "TESTING": True})
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    if PG_URL:
+        import psycopg
+
+        base = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+        name = f"migcheck_{tmp_path.name}".lower()[:60]
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = base.rsplit("/", 1)[0] + "/" + name
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        db.engine.dispose()
+    if PG_URL:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     assert diff == []
 
 

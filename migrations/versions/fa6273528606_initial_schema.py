@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5cbfe3ef2760
+Revision ID: fa6273528606
 Revises: 
-Create Date: 2026-11-29 01:31:49.138129
+Create Date: 2026-11-29 02:26:12.695422
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5cbfe3ef2760'
+revision = 'fa6273528606'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +36,32 @@ def upgrade():
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_head'))
     )
+    op.create_table('reminder_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_days', sa.String(length=60), nullable=False),
+    sa.Column('lead_overdue_days', sa.Integer(), nullable=False),
+    sa.Column('committee_overdue_days', sa.Integer(), nullable=False),
+    sa.Column('milestone_days', sa.String(length=60), nullable=False),
+    sa.Column('digest_time', sa.String(length=5), nullable=False),
+    sa.Column('digest_window_days', sa.Integer(), nullable=False),
+    sa.Column('webhook_hosts', sa.Text(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('retry_base_seconds', sa.Integer(), nullable=False),
+    sa.Column('last_swept_on', sa.Date(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_settings'))
+    )
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('holder', sa.String(length=100), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
+    )
+    op.create_table('setting',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_setting'))
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -46,6 +72,10 @@ def upgrade():
     sa.Column('locale', sa.String(length=10), nullable=True),
     sa.Column('is_active_account', sa.Boolean(), nullable=False),
     sa.Column('session_token', sa.String(length=64), nullable=False),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('recovery_codes', sa.Text(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('throttled_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
@@ -60,6 +90,46 @@ def upgrade():
     sa.Column('webhook_format', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_work_group')),
     sa.UniqueConstraint('code', name=op.f('uq_work_group_code'))
+    )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_api_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('hash', name=op.f('uq_api_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
+    op.create_table('audit_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('target', sa.String(length=200), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_event_actor_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
+    )
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
+
+    op.create_table('calendar_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('salt', sa.String(length=64), nullable=False),
+    sa.Column('reset_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_token')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_calendar_token_user_id'))
     )
     op.create_table('group_membership',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -84,6 +154,13 @@ def upgrade():
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_milestone_event_id'), ['event_id'], unique=False)
 
+    op.create_table('notification_preference',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('email_enabled', sa.Boolean(), nullable=False),
+    sa.Column('digest_mode', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preference'))
+    )
     op.create_table('item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -124,7 +201,38 @@ def upgrade():
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.create_index('ix_item_board', ['event_id', 'group_id', 'status', 'deadline'], unique=False)
+        batch_op.create_index('ix_item_deadline', ['deadline', 'id'], unique=False)
         batch_op.create_index('ix_item_owner_status', ['owner_id', 'status'], unique=False)
+        batch_op.create_index('ix_item_reminder_due', ['status', 'deadline', 'owner_id', 'group_id', 'is_confidential', 'milestone_id'], unique=False)
+
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=160), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('milestone_id', sa.Integer(), nullable=True),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['group_id'], ['work_group.id'], name=op.f('fk_delivery_group_id_work_group'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_delivery_item_id_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_delivery_milestone_id_milestone'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_delivery_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_delivery_dedupe_key'))
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status IN ('pending', 'failed', 'sending')"), sqlite_where=sa.text("status IN ('pending', 'failed', 'sending')"))
+        batch_op.create_index(batch_op.f('ix_delivery_user_id'), ['user_id'], unique=False)
 
     op.create_table('item_supporting_group',
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -173,11 +281,39 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_evidence_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_item_id'), ['item_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.Integer(), nullable=True),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('milestone_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=400), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('url', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['delivery_id'], ['delivery.id'], name=op.f('fk_notification_delivery_id_delivery'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_notification_item_id_item'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_notification_milestone_id_milestone'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('delivery_id', name=op.f('uq_notification_delivery_id'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_unread', ['user_id', 'read_at'], unique=False)
+        batch_op.create_index('ix_notification_user', ['user_id', 'id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user')
+        batch_op.drop_index('ix_notification_unread')
+
+    op.drop_table('notification')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_item_id'))
         batch_op.drop_index(batch_op.f('ix_evidence_entry_id'))
@@ -188,18 +324,39 @@ def downgrade():
 
     op.drop_table('ledger_entry')
     op.drop_table('item_supporting_group')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_user_id'))
+        batch_op.drop_index('ix_delivery_due', postgresql_where=sa.text("status IN ('pending', 'failed', 'sending')"), sqlite_where=sa.text("status IN ('pending', 'failed', 'sending')"))
+
+    op.drop_table('delivery')
     with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_reminder_due')
         batch_op.drop_index('ix_item_owner_status')
+        batch_op.drop_index('ix_item_deadline')
         batch_op.drop_index('ix_item_board')
 
     op.drop_table('item')
+    op.drop_table('notification_preference')
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_milestone_event_id'))
 
     op.drop_table('milestone')
     op.drop_table('group_membership')
+    op.drop_table('calendar_token')
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_event_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
+
+    op.drop_table('audit_event')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
     op.drop_table('work_group')
     op.drop_table('user')
+    op.drop_table('setting')
+    op.drop_table('scheduler_lease')
+    op.drop_table('reminder_settings')
     op.drop_table('ledger_head')
     op.drop_table('event')
     # ### end Alembic commands ###
