@@ -169,3 +169,10 @@ def test_per_ip_login_limit_is_shared_between_workers(database_url, tmp_path, wo
     connection = redis.Redis(host="127.0.0.1", port=6379)
     for key in connection.scan_iter(f"{prefix}*"):
         connection.delete(key)
+
+
+def test_exports_and_calendar_resets_are_audited(app, client, world):
+    login(client, "lead")
+    assert client.get("/export.csv?group=CG").status_code == 200
+    client.post("/calendar/reset")
+    assert actions(app)[-2:] == ["ledger_exported", "calendar_reset"]

@@ -19,6 +19,9 @@ ACTIONS = (
     "password_changed",
     "two_factor_changed",
     "security_saved",
+    "items_imported",
+    "ledger_exported",
+    "calendar_reset",
 )
 
 
@@ -26,6 +29,13 @@ def clean(value, limit: int = 200) -> str:
     """No control characters (no fake new lines in logs), bounded length."""
     text = "" if value is None else str(value)
     return "".join(ch if ch.isprintable() else " " for ch in text)[:limit]
+
+
+def record_now(action: str, **kwargs) -> None:
+    """Record in a short transaction of its own (from read-only requests such as downloads)."""
+    db.session.rollback()
+    record(action, **kwargs)
+    db.session.commit()
 
 
 def record(action: str, *, actor=None, username: str = "", target: str = "", detail: str = "", now: datetime):

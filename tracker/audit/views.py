@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from tracker import permissions
 from tracker.audit.models import AuditEvent
+from tracker.audit.services import ACTIONS
 from tracker.extensions import db
 
 bp = Blueprint("audit", __name__)

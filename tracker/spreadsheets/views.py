@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.i18n import is_english
@@ -94,6 +95,7 @@ def confirm():
         db.session.rollback()
         uploads.discard(current_user.id, form.token.data)
         return _preview(plan, None, rejected.problems)
+    audit.record("items_imported", actor=current_user, detail=f"{len(items)} items", now=now)
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
     flash(_("Imported %(n)s items.", n=len(items)), "success")
@@ -106,7 +108,10 @@ def export(fmt: str):
     """The ledger with the list's current filters, as the signed-in user may see it."""
     filters = ItemFilters.from_args(request.args)
     lang = "en" if is_english() else "zh"
-    data, name, _count = exporter.export_ledger(current_user, filters, fmt=fmt, lang=lang, now=utcnow())
+    data, name, count = exporter.export_ledger(current_user, filters, fmt=fmt, lang=lang, now=utcnow())
+    audit.record_now(
+        "ledger_exported", actor=current_user, target=request.full_path, detail=f"{count} items", now=utcnow()
+    )
     response = send_file(BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
