@@ -176,3 +176,11 @@ def test_exports_and_calendar_resets_are_audited(app, client, world):
     assert client.get("/export.csv?group=CG").status_code == 200
     client.post("/calendar/reset")
     assert actions(app)[-2:] == ["ledger_exported", "calendar_reset"]
+
+
+def test_audit_log_filters_by_action(app, client, world):
+    login(client, "lead", "wrong")
+    login(client, "admin")
+    page = client.get("/admin/audit?action=login_failed").get_data(as_text=True)
+    assert '<option value="login_failed" selected>' in page and "failures=1" in page
+    assert ">login<" not in page

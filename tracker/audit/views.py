@@ -23,4 +23,6 @@ def index():
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     events = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("audit/index.html", events=events, total=total, page=page, per_page=per_page, action=action)
+    return render_template(
+        "audit/index.html", events=events, total=total, page=page, per_page=per_page, action=action, actions=ACTIONS
+    )
