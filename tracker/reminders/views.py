@@ -5,9 +5,11 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker import permissions
+from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -19,6 +21,15 @@ from tracker.reminders.models import STATUSES
 from tracker.reminders.webhook import mask_url
 
 bp = Blueprint("reminders", __name__)
+
+DELIVERY_STATUS = {
+    "pending": _l("Waiting"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "skipped": _l("Skipped"),
+    "failed": _l("Failed, will retry"),
+    "dead": _l("Failed, gave up"),
+}
 PER_PAGE = 20
 
 
@@ -119,7 +130,14 @@ def deliveries():
     page = _page()
     rows, total = services.deliveries(status, page)
     return render_template(
-        "reminders/deliveries.html", rows=rows, total=total, page=page, per_page=50, status=status, statuses=STATUSES
+        "reminders/deliveries.html",
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=50,
+        status=status,
+        statuses=STATUSES,
+        status_labels=DELIVERY_STATUS,
     )
 
 
@@ -134,6 +152,7 @@ def resend(delivery_id: int):
 
 @bp.route("/admin/groups/<int:group_id>/webhook", methods=["GET", "POST"])
 @admin_required
+@recent_login_required
 def group_webhook(group_id: int):
     group = db.get_or_404(WorkGroup, group_id)
     form = WebhookForm(webhook_format=group.webhook_format)
