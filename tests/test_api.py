@@ -7,20 +7,12 @@ import pytest
 import time_machine
 
 from tests.factories import NOW, login
+from tests.test_route_matrix import USERNAMES
 from tracker.api import services as tokens
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
 
-USERNAMES = {
-    "admin": "admin",
-    "committee": "committee",
-    "lead": "lead",
-    "member": "member",
-    "other_lead": "otherlead",
-    "other_member": "othermember",
-    "external": "external",
-}
 ITEM_KEYS = {
     "id",
     "code",

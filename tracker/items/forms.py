@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from tracker.items import labels
+from tracker.items.services import EDITABLE_FIELDS
 from tracker.routing import parse_id
 
 
@@ -55,27 +56,8 @@ class ItemForm(FlaskForm):
     reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=500)])
 
     def item_data(self) -> dict:
-        names = (
-            "kind",
-            "code",
-            "title",
-            "description",
-            "source",
-            "key_area",
-            "severity",
-            "group_id",
-            "supporting_group_ids",
-            "owner_id",
-            "measures",
-            "deadline",
-            "acceptance_criteria",
-            "found_on",
-            "venue",
-            "milestone_id",
-            "is_confidential",
-            "remarks",
-        )
-        return {name: getattr(self, name).data for name in names}
+        """Exactly the fields the item service accepts; nothing else posted reaches it."""
+        return {name: getattr(self, name).data for name in EDITABLE_FIELDS}
 
 
 class TransitionForm(FlaskForm):
