@@ -9,6 +9,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -92,23 +93,19 @@ def _fill_choices(form: ItemForm, item: Item | None) -> None:
     allowed = [g for g in groups if permissions.can_move_item_to(current_user, g.id)]
     if item is not None and item.group not in allowed:
         allowed.insert(0, item.group)
-    locale_name = lambda g: f"{g.code} · {g.display_name(str(_locale()))}"  # noqa: E731
-    form.group_id.choices = [(None, "—")] + [(g.id, locale_name(g)) for g in allowed]
-    form.supporting_group_ids.choices = [(g.id, locale_name(g)) for g in groups]
+    locale = str(get_locale())
+
+    def label(group: WorkGroup) -> str:
+        return f"{group.code} · {group.display_name(locale)}"
+
+    form.group_id.choices = [(None, "—")] + [(g.id, label(g)) for g in allowed]
+    form.supporting_group_ids.choices = [(g.id, label(g)) for g in groups]
     users = db.session.scalars(
         select(User).where(User.is_active_account.is_(True), User.role != "admin").order_by(User.username)
     ).all()
     form.owner_id.choices = [(None, "—")] + [(u.id, f"{u.name} ({u.username})") for u in users]
     milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
-    form.milestone_id.choices = [(None, "—")] + [
-        (m.id, f"{m.t_label} {m.display_title(str(_locale()))}") for m in milestones
-    ]
-
-
-def _locale():
-    from flask_babel import get_locale
-
-    return get_locale()
+    form.milestone_id.choices = [(None, "—")] + [(m.id, f"{m.t_label} {m.display_title(locale)}") for m in milestones]
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
