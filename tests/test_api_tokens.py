@@ -85,3 +85,26 @@ def test_a_deactivated_user_loses_api_access(runner, world, app):
 def test_a_token_name_is_required(client, world):
     login(client, "lead")
     assert client.post("/account/tokens", data={"name": ""}).status_code == 422
+
+
+def test_a_read_records_the_token_use_even_when_another_writer_commits_meanwhile(runner, client, world, app):
+    """On SQLite a read transaction turned writer would fail at once with "database is locked"."""
+    from sqlalchemy import event, text
+
+    secret = runner.invoke(args=["api-token", "lead"]).output.strip()
+    with app.app_context():
+        engine = db.engine
+
+    def commit_elsewhere(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("SELECT") and "FROM api_token" in statement:
+            with engine.begin() as other:
+                other.execute(text("UPDATE work_group SET sort_order = sort_order + 1"))
+
+    event.listen(engine, "after_cursor_execute", commit_elsewhere)
+    try:
+        response = _me(client, secret)
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_elsewhere)
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.query(ApiToken).one().last_used_at is not None

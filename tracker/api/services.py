@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
@@ -64,5 +64,17 @@ def authenticate(secret: str, *, now: datetime):
     if user is None or not user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= USE_PRECISION:
-        token.last_used_at = now
+        _record_use(token.id, now)
     return user
+
+
+def _record_use(token_id: int, now: datetime) -> None:
+    """Write the token's last use as the first statement of a transaction of its own (the caller commits).
+
+    This runs inside read requests. On SQLite a transaction that has read and then
+    writes fails at once with "database is locked" when another writer committed
+    meanwhile, busy timeout or not; one that starts by writing waits its turn. Nothing
+    is pending while a request authenticates, so ending its read loses nothing.
+    """
+    db.session.rollback()
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
