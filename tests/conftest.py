@@ -52,7 +52,7 @@ def database_url(pg_url, tmp_path):
     return pg_url or f"sqlite:///{tmp_path / 'test.db'}"
 
 
-def test_config(database_url, tmp_path) -> dict:
+def make_config(database_url, tmp_path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
@@ -67,7 +67,7 @@ def test_config(database_url, tmp_path) -> dict:
 
 @pytest.fixture
 def config(database_url, tmp_path):
-    return test_config(database_url, tmp_path)
+    return make_config(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import test_config
+from tests.conftest import make_config
 from tests.factories import PASSWORD, login
 from tracker import create_app
 from tracker.auth.views import safe_next
@@ -90,7 +90,7 @@ def test_deactivated_user_cannot_sign_in(app, client, world):
 
 @pytest.fixture
 def csrf_app(database_url, tmp_path):
-    config = test_config(database_url, tmp_path) | {"WTF_CSRF_ENABLED": True}
+    config = make_config(database_url, tmp_path) | {"WTF_CSRF_ENABLED": True}
     app = create_app(config)
     with app.app_context():
         from tracker.extensions import db

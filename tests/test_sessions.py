@@ -1,5 +1,6 @@
 """Session lifetime, per-user session version, throttling and the audit trail."""
 
+import uuid
 from datetime import timedelta
 
 from tests.factories import NOW, PASSWORD, login
@@ -153,22 +154,26 @@ def test_per_ip_login_limit_is_shared_between_workers(database_url, tmp_path, wo
     """Two app instances (two workers) count against the same Redis-backed limit."""
     import redis
 
-    from tests.conftest import test_config
+    from tests.conftest import make_config
     from tracker import create_app
 
-    prefix = f"wallchart-test-{tmp_path.name}"
-    config = test_config(database_url, tmp_path) | {
+    prefix = f"wallchart-test-{uuid.uuid4().hex}"  # unique: runs in parallel share this Redis
+    config = make_config(database_url, tmp_path) | {
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOGIN_RATE_LIMIT": "3 per minute",
         "RATELIMIT_ENABLED": True,
     }
     workers = [create_app(config).test_client(), create_app(config).test_client()]
-    statuses = [workers[n % 2].post("/login", data={"username": "x", "password": "y"}).status_code for n in range(5)]
-    assert statuses == [200, 200, 200, 429, 429]
     connection = redis.Redis(host="127.0.0.1", port=6379)
-    for key in connection.scan_iter(f"{prefix}*"):
-        connection.delete(key)
+    try:
+        statuses = [
+            workers[n % 2].post("/login", data={"username": "x", "password": "y"}).status_code for n in range(5)
+        ]
+    finally:
+        for key in connection.scan_iter(f"*{prefix}*"):
+            connection.delete(key)
+    assert statuses == [200, 200, 200, 429, 429]
 
 
 def test_exports_and_calendar_resets_are_audited(app, client, world):

@@ -192,7 +192,7 @@ def resend_delivery(delivery_id: int, *, actor, now: datetime) -> Delivery:
 
 def deliveries(status: str | None, page: int, per_page: int = 50) -> tuple[list[Delivery], int]:
     query = select(Delivery).options(
-        joinedload(Delivery.user), joinedload(Delivery.group), joinedload(Delivery.item).noload("*")
+        joinedload(Delivery.user), joinedload(Delivery.group), joinedload(Delivery.item).lazyload("*")
     )
     if status:
         query = query.where(Delivery.status == status)

@@ -138,7 +138,7 @@ def _already_present(rows: list[PlannedRow], actor) -> int:
     existing = set()
     for start in range(0, len(titles), 5000):  # stay under the databases' bound-parameter limits
         chunk = titles[start : start + 5000]
-        existing.update(db.session.execute(query.where(Item.title.in_(chunk))).tuples())
+        existing.update(tuple(row) for row in db.session.execute(query.where(Item.title.in_(chunk))))
     return sum((r.data["group_id"], r.data["title"]) in existing for r in rows)
 
 
