@@ -25,3 +25,30 @@ def add_headers(response):
 
 def init_security(app: Flask) -> None:
     app.after_request(add_headers)
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+
+
+class SecureCookiesOverHttps:
+    """WSGI wrapper: over HTTPS every cookie (session, remember-me) is marked Secure.
+
+    A wrapper rather than an after_request hook because Flask writes the session
+    cookie after those hooks have run.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            headers = [
+                (name, value + "; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
