@@ -65,3 +65,14 @@ def test_production_refuses_a_default_or_missing_secret_key_and_debug():
     with pytest.raises(RuntimeError):
         create_app({"PRODUCTION": True, "SECRET_KEY": "x" * 40, "DEBUG": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert create_app({"PRODUCTION": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_behind_a_tls_proxy_cookies_are_secure(database_url, tmp_path, world):
+    from tests.conftest import make_config
+    from tracker import create_app
+
+    app = create_app(make_config(database_url, tmp_path) | {"PROXY_COUNT": 1})
+    response = app.test_client().post(
+        "/login", data={"username": "lead", "password": PASSWORD}, headers={"X-Forwarded-Proto": "https"}
+    )
+    assert all("Secure" in c for c in response.headers.getlist("Set-Cookie"))

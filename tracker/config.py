@@ -41,6 +41,7 @@ class DefaultConfig:
     SESSION_MAX_HOURS = 12
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PRODUCTION = False
+    PROXY_COUNT = 0  # reverse proxies in front (X-Forwarded-For/-Proto are trusted from that many)
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

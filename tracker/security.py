@@ -2,6 +2,7 @@
 
 from flask import Flask, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,6 +27,10 @@ def add_headers(response):
 def init_security(app: Flask) -> None:
     app.after_request(add_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-* (scheme, client address).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 class SecureCookiesOverHttps:
