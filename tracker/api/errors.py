@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from tracker.errors import Conflict, DomainError
@@ -51,17 +52,26 @@ def api_fields(fields: dict) -> dict:
     return {API_FIELD_NAMES.get(name, name): message for name, message in fields.items()}
 
 
+def rollback() -> None:
+    """End the failed request's transaction. If the connection is gone (the database
+    restarting), there is nothing left to undo: answer the error anyway, not a 500."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+
+
 def register(bp: Blueprint) -> None:
     """Handlers for the API blueprint only; the HTML pages keep their HTML error pages."""
 
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError):
-        db.session.rollback()
+        rollback()
         return error_response(error.status, error.code, error.message, error.fields, error.headers)
 
     @bp.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
+        rollback()
         extra = {}
         if isinstance(error, Conflict):
             extra["current_version"] = error.current_version
@@ -69,7 +79,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        db.session.rollback()
+        rollback()
         status = error.code or 500
         headers = {}
         if status == 405 and error.valid_methods:
@@ -78,5 +88,5 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(500)
     def server_error(error):
-        db.session.rollback()  # Flask has logged the exception already
+        rollback()  # Flask has logged the exception already
         return error_response(500, "internal", _("Something went wrong on our side. Nothing was saved."))
