@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -140,6 +141,7 @@ class Api:
         self.base, self.record = base, record
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.headers["Accept-Language"] = "en"
 
     def call(self, method: str, path: str, body: dict | None = None, kind: str = "read"):
         started = time.monotonic()
@@ -611,12 +613,14 @@ def report(result: dict, args) -> tuple[str, bool]:
     if restart:
         statuses = Counter(s for _, s, _ in record.failures)
         lines.append(f"Failed answers around the restart: {dict(statuses)} (503 allowed: {allowed_5xx}).")
-        samples = [d for _, s, d in record.failures if s == 503][:1]
-        if samples:
-            lines.append(f"A 503 said: {samples[0][:200]!r}")
-        after = [t for t, _, _ in record.failures]
-        if after:
-            lines.append(f"Last failure {max(after) - result['restart_done_at']:.1f} s after the restart finished.")
+        said = {m.strip() for _, s, d in record.failures if s == 503 for m in re.findall(r"[^<>]*database[^<>]*", d)}
+        lines.append(f"The 503 pages said: {sorted(said)}")
+        failed = [t for t, _, _ in record.failures]
+        if failed:
+            lines.append(
+                f"`pg_ctlcluster restart` ran from {result['restart_at']:.1f} s to {result['restart_done_at']:.1f} s; "
+                f"failed answers from {min(failed):.1f} s to {max(failed):.1f} s, none after."
+            )
     for detail in problems["details"]:
         lines.append(f"- {detail}")
     if n5xx != allowed_5xx:
