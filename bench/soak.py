@@ -173,12 +173,21 @@ class Record:
             self.by_kind[(kind, status)] += 1
             self.latencies.append(seconds)
             if status is None or status >= 500:
-                text = detail if isinstance(detail, str) else detail.text[:300]
+                text = detail if isinstance(detail, str) else _message(detail.text)
                 self.failures.append((time.monotonic() - self.started, status, text))
 
     def write(self, **entry) -> None:
         with self.lock:
             self.writes.append(entry)
+
+
+def _message(body: str) -> str:
+    """What a failed answer said: the JSON error's message or the error page's sentence."""
+    try:
+        return json.loads(body)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        found = re.search(r"[^<>]*\bdatabase\b[^<>]*", body, re.IGNORECASE)
+        return found.group(0).strip() if found else " ".join(body.split())[:200]
 
 
 def seed(base: str, admin_token: str, database_url: str, users: int, items: int, today: date) -> list[dict]:
@@ -389,7 +398,14 @@ def run(args) -> dict:
         flask(env, "create-user", "soak-admin", "--password", PASSWORD, "--role", "admin")
         admin_token = flask(env, "api-token", "soak-admin").stdout.strip()
         gunicorn = [str(BIN / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads)]
-        gunicorn += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "10", "tracker:create_app()"]
+        gunicorn += [
+            "-b",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "10",
+            "--no-control-socket",
+            "tracker:create_app()",
+        ]
         processes.start("gunicorn", gunicorn, env)
         wait_healthy(base)
         today = datetime.now(ZoneInfo(TZ)).date()
@@ -613,8 +629,7 @@ def report(result: dict, args) -> tuple[str, bool]:
     if restart:
         statuses = Counter(s for _, s, _ in record.failures)
         lines.append(f"Failed answers around the restart: {dict(statuses)} (503 allowed: {allowed_5xx}).")
-        said = {m.strip() for _, s, d in record.failures if s == 503 for m in re.findall(r"[^<>]*database[^<>]*", d)}
-        lines.append(f"The 503 pages said: {sorted(said)}")
+        lines.append(f"The 503 answers said: {sorted({d for _, s, d in record.failures if s == 503})}")
         failed = [t for t, _, _ in record.failures]
         if failed:
             lines.append(

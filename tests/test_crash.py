@@ -108,6 +108,7 @@ class Processes:
 
     def gunicorn(self, port: int) -> subprocess.Popen:
         command = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2"]
+        command.append("--no-control-socket")  # each test server alone: no shared ~/.gunicorn/gunicorn.ctl
         process = self.start("gunicorn", [*command, "tracker:create_app()"])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
