@@ -33,3 +33,11 @@ def test_pages_answer_503_when_the_database_is_gone():
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"})
     response = app.test_client().get("/login")
     assert response.status_code == 503
+
+
+def test_api_answers_json_503_when_the_database_is_gone():
+    from tracker import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/api/v1/event", headers={"Authorization": "Bearer wct_x"})
+    assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"

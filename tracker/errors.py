@@ -1,5 +1,7 @@
 """Domain errors raised by services; HTML views and the JSON API turn them into answers."""
 
+import logging
+
 
 class DomainError(Exception):
     code = "invalid"
@@ -74,14 +76,7 @@ def register_handlers(app) -> None:
     @app.errorhandler(OperationalError)
     def database_down(error):
         # A lost connection (database restarting): fail cleanly; the pool reconnects on its own.
-        from flask import g
-
-        from tracker.extensions import db, login_manager
-
-        db.session.rollback()
-        # Render without touching the database again: no event, an anonymous viewer.
-        g.event = None
-        g._login_user = login_manager.anonymous_user()
+        answer_without_database(error)
         return page(503, _("The database is unavailable right now. Nothing was saved; please try again shortly."))
 
     @app.errorhandler(500)
@@ -105,3 +100,20 @@ def record_refusal() -> None:
         db.session.commit()
     except Exception:  # noqa: BLE001 - the refusal itself must still be answered
         db.session.rollback()
+
+
+def answer_without_database(error) -> None:
+    """Prepare to answer while the database is unreachable: nothing to undo, and render
+    without touching it again (no event row, an anonymous viewer)."""
+    from flask import g
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone: nothing left to undo
+    logging.getLogger(__name__).warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+    g.event = None
+    g._login_user = login_manager.anonymous_user()

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, jsonify
 from flask_babel import gettext as _
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from tracker.errors import Conflict, DomainError
+from tracker.errors import Conflict, DomainError, answer_without_database
 from tracker.extensions import db
 
 # Services name fields as the database does; the API names them as its clients do.
@@ -85,6 +85,13 @@ def register(bp: Blueprint) -> None:
         if status == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return error_response(status, HTTP_CODES.get(status, "error"), error.description or "", headers=headers)
+
+    @bp.errorhandler(OperationalError)
+    def database_down(error):
+        answer_without_database(error)
+        return error_response(
+            503, "unavailable", _("The database is unavailable right now. Nothing was saved; please try again shortly.")
+        )
 
     @bp.errorhandler(500)
     def server_error(error):

@@ -215,8 +215,10 @@ def _flush_versioned(item: Item) -> None:
     try:
         db.session.flush()
     except StaleDataError:
+        item_id = item.id
         db.session.rollback()
-        raise Conflict(_l("Someone else changed this item."), -1) from None
+        current = db.session.scalar(select(Item.version).where(Item.id == item_id))
+        raise Conflict(_l("Someone else changed this item."), current) from None
 
 
 def transition(item: Item, action: str, *, actor, now: datetime, note: str = "") -> Item:
