@@ -5,6 +5,7 @@ TRACKER_TEST_DATABASE_URL is set (each xdist worker gets its own database).
 """
 
 import os
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -22,29 +23,38 @@ def pytest_configure(config):
     compile_catalogs()
 
 
+@contextmanager
+def pg_database(suffix: str, *, with_schema: bool = True):
+    """A throwaway PostgreSQL database on the test server: its URL, dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    name = f"{parts.path.lstrip('/') or 'test'}_{suffix}_{os.getpid()}".lower()[:63]
+    admin = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(parts._replace(scheme="postgresql", path="/" + name))
+    if with_schema:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def pg_url(request):
     """A PostgreSQL database of this worker's own, created once per session."""
     if not PG_URL:
         yield None
         return
-    import psycopg
-
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    parts = urlsplit(PG_URL)
-    name = f"{parts.path.lstrip('/') or 'test'}_{worker_id}_{os.getpid()}"
-    admin = urlunsplit(parts._replace(scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path="/" + name))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database(os.environ.get("PYTEST_XDIST_WORKER", "main")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The CLI contracts: names, options, clear errors and exit codes."""
 
+from contextlib import ExitStack
+
 from tracker.auth.models import User
 from tracker.extensions import db
 
@@ -20,28 +22,21 @@ def test_migrations_match_the_models(tmp_path):
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
-    from tests.conftest import PG_URL
+    from tests.conftest import PG_URL, pg_database
     from tracker import create_app
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    if PG_URL:
-        import psycopg
-
-        base = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-        name = f"migcheck_{tmp_path.name}".lower()[:60]
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.rsplit("/", 1)[0] + "/" + name
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        db.engine.dispose()
-    if PG_URL:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with ExitStack() as stack:
+        url = (
+            stack.enter_context(pg_database("migcheck", with_schema=False))
+            if PG_URL
+            else f"sqlite:///{tmp_path / 'm.db'}"
+        )
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as conn:
+                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            db.engine.dispose()
     assert diff == []
 
 

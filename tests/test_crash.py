@@ -16,14 +16,13 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from tests import factories
-from tracker import create_app
+from tests.conftest import pg_database
 from tracker.api.services import create_token
 from tracker.auth.models import User
 from tracker.clock import local_date, utcnow
@@ -52,22 +51,8 @@ def own_pg_url():
     if not PG_URL:
         yield None
         return
-    import psycopg
-
-    parts = urlsplit(PG_URL)
-    name = f"{parts.path.lstrip('/') or 'test'}_crash_{os.getpid()}"
-    admin = urlunsplit(parts._replace(scheme="postgresql"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(scheme="postgresql", path="/" + name))
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database("crash") as url:
+        yield url
 
 
 @pytest.fixture
