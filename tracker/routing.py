@@ -1,8 +1,10 @@
-"""URL converters. Ids beyond the id column's range are simply not found (404), never a database error."""
+"""URL converters and query numbers. Ids beyond the id column's range are simply not found (404), and
+page numbers are bounded: never a database error."""
 
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
+MAX_PAGE = 1_000_000  # any page offset then fits a BIGINT
 
 
 class IdConverter(IntegerConverter):
@@ -23,3 +25,8 @@ def parse_id(value) -> int | None:
     except (TypeError, ValueError):
         return 0
     return number if 0 < number <= MAX_ID else 0
+
+
+def page_number(args) -> int:
+    """The ``page`` query parameter: 1 when missing or unusable, at most MAX_PAGE."""
+    return min(max(args.get("page", 1, type=int) or 1, 1), MAX_PAGE)

@@ -1,8 +1,11 @@
-"""Response headers every page carries: CSP without inline scripts, no framing, no sniffing."""
+"""Request hygiene and the headers every page carries: CSP without inline scripts, no framing, no sniffing."""
 
 from flask import Flask, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracker.errors import ValidationFailed
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,7 +27,19 @@ def add_headers(response):
     return response
 
 
+def refuse_nul_characters() -> None:
+    """No person types a NUL, and PostgreSQL cannot store or even compare one: refuse it in any
+    query parameter, form field or upload name before a query runs (the API checks JSON bodies)."""
+    names = [name for name, file in request.files.items(multi=True) if "\x00" in (file.filename or "")]
+    for source in (request.args, request.form):
+        names += [name for name, values in source.lists() if "\x00" in name or any("\x00" in v for v in values)]
+    if names:
+        message = _("Must not contain NUL characters.")
+        raise ValidationFailed(message, fields={name.replace("\x00", "\\0"): message for name in names})
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)

@@ -6,6 +6,7 @@ from tracker import permissions
 from tracker.audit.models import AuditEvent
 from tracker.audit.services import ACTIONS
 from tracker.extensions import db
+from tracker.routing import page_number
 
 bp = Blueprint("audit", __name__)
 
@@ -19,7 +20,7 @@ def index():
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action == action)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     events = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()

@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, asc, desc, func, or_, select
 from tracker import permissions
 from tracker.items.models import Item
 from tracker.items.rules import OPEN_STATUSES
+from tracker.routing import parse_id
 
 SORTS = {
     "deadline": Item.deadline,
@@ -47,7 +48,7 @@ class ItemFilters:
                 continue
             if f.name == "milestone":
                 if raw.isdigit():
-                    values[f.name] = int(raw)
+                    values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
             elif f.name in ("overdue", "due_soon"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":

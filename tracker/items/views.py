@@ -29,6 +29,7 @@ from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
+from tracker.routing import page_number
 
 bp = Blueprint("items", __name__)
 
@@ -45,7 +46,7 @@ def _list(view: str):
     query = filtered_items(current_user, filters, today).options(
         selectinload(Item.supporting_groups), selectinload(Item.milestone)
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = count(query)
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()

@@ -19,6 +19,7 @@ from tracker.reminders import services
 from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm, WebhookForm
 from tracker.reminders.models import STATUSES
 from tracker.reminders.webhook import mask_url
+from tracker.routing import page_number
 
 bp = Blueprint("reminders", __name__)
 
@@ -52,7 +53,7 @@ def admin_required(view):
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_number(request.args)
 
 
 @bp.route("/notifications")

@@ -53,17 +53,18 @@ def week_of(day: date) -> Week:
 
 
 def parse_week(value: str | None, today: date) -> Week:
-    """``2026-W22`` or any date in the week (``2026-05-29``); anything else means this week."""
+    """``2026-W22`` or any date in the week (``2026-05-29``); anything else, or a week far from
+    today (where the previous week or the week's end would fall off the calendar), means this week."""
     value = (value or "").strip()
     try:
         if "W" in value.upper():
             year, number = value.upper().split("-W")
-            return week_of(date.fromisocalendar(int(year), int(number), 1))
-        if value:
-            return week_of(date.fromisoformat(value))
+            week = week_of(date.fromisocalendar(int(year), int(number), 1))
+        else:
+            week = week_of(date.fromisoformat(value))
     except ValueError:
-        pass
-    return week_of(today)
+        return week_of(today)
+    return week if abs(week.year - today.year) <= 100 else week_of(today)
 
 
 @dataclass
