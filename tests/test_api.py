@@ -142,6 +142,19 @@ def test_filters(api, world):
     assert _ids(admin("GET", "/items?overdue=true")) == set()
 
 
+def test_status_groups_filter_several_statuses(api, world, app):
+    with app.app_context():
+        db.session.get(Item, world.items["owned"].id).status = "cancelled"
+        db.session.get(Item, world.items["other_group"].id).status = "closed"
+        db.session.commit()
+    admin = api["admin"]
+    everything = _ids(admin("GET", "/items?per_page=100"))
+    assert _ids(admin("GET", "/items?status=counted")) == everything - {world.items["owned"].id}
+    assert _ids(admin("GET", "/items?status=active")) == everything - {
+        world.items[k].id for k in ("owned", "other_group")
+    }
+
+
 def test_overdue_filter_follows_the_clock(api, world):
     with time_machine.travel(date(2026, 7, 2), tick=False):
         body = api["admin"]("GET", "/items?overdue=true").get_json()

@@ -1,6 +1,8 @@
 """The wall chart's numbers: a hand-built data set, confidentiality, SQL lights = Python lights, the cache."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -243,3 +245,16 @@ def test_board_page_renders_numbers_that_link_to_their_lists(client, data):
     assert 'class="light light-red"' in html and "Red" in html
     assert "days to opening" in html
     assert "<script" not in html.split("</main>")[0]
+
+
+@pytest.mark.parametrize("who", ["boss", "amember"])
+def test_every_number_on_the_board_is_the_length_of_the_list_it_links_to(client, data, who):
+    with time_machine.travel(NOW, tick=False):
+        factories.login(client, who)
+        html = client.get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        links = re.findall(r'<a class="count[^"]*" href="([^"]+)">(\d+)</a>', html)
+        assert len(links) > 20
+        for href, shown in links:
+            page = client.get(unescape(href), headers={"Accept-Language": "en"}).get_data(as_text=True)
+            listed = re.search(r"(\d+) items · page", page)
+            assert listed and listed.group(1) == shown, (href, shown, listed and listed.group(1))

@@ -4,7 +4,7 @@ page numbers are bounded: never a database error."""
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
-MAX_PAGE = 1_000_000  # any page offset then fits a BIGINT
+MAX_PAGE = 100_000  # any page offset then fits a BIGINT
 
 
 class IdConverter(IntegerConverter):

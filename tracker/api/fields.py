@@ -15,21 +15,24 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.items.queries import SORTS
-from tracker.items.rules import ACTIONS
+from tracker.items.rules import ACTIONS, STATUS_GROUPS
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
+from tracker.routing import MAX_PAGE
 
 MAX_PER_PAGE = 200
 LOCALES = ("zh_CN", "en")
 
 PAGINATION = {
-    "page": Field("integer", "Page number, from 1.", minimum=1, maximum=100_000),
+    "page": Field("integer", "Page number, from 1.", minimum=1, maximum=MAX_PAGE),
     "per_page": Field("integer", f"Rows per page, at most {MAX_PER_PAGE}.", minimum=1, maximum=MAX_PER_PAGE),
 }
 
 ITEM_FILTERS = {
     "group": Field("string", "Responsible group's code.", max_length=16),
     "status": Field(
-        "string", "A status, or `active` for open, in progress and submitted.", enum=STATUSES + ("active",)
+        "string",
+        "A status; `active` for open, in progress and submitted; `counted` for all but cancelled (the board's totals).",
+        enum=STATUSES + tuple(STATUS_GROUPS),
     ),
     "owner": Field("string", "Responsible person's username.", max_length=64),
     "overdue": Field("boolean", "Only overdue items (true) or only items that are not (false)."),

@@ -24,11 +24,10 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead
 from tracker.items.queries import due_soon_clause, overdue_clause
-from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, LightThresholds
+from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
 from tracker.milestones.services import all_milestones
 
-COUNTED_STATUSES = ("open", "in_progress", "submitted", "closed")  # cancelled items are out of the counts
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last
 # The key areas the preparation meeting named (竞赛组织、无障碍、接待、安全) come first.
 PRIORITY_AREAS = ("competition", "accessibility", "reception", "safety")

@@ -1,6 +1,5 @@
 """The wall chart (挂图作战): the board, its big-screen mode and the fragment that refreshes it."""
 
-
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required

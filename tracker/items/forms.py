@@ -24,8 +24,6 @@ def _choices(mapping, blank=None):
     return ([("", blank)] if blank is not None else []) + items
 
 
-
-
 class ItemForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=_choices(labels.KIND))
     code = StringField(_l("No."), validators=[Optional(), Length(max=32)])

@@ -70,7 +70,7 @@ def append(
 
 
 def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:
-    """"Created" entries for many new items under one lock of the head (bulk imports)."""
+    """The "created" entries of many new items under one lock of the head (bulk imports)."""
     entries = [_entry(item, "created", actor, now, "", None, None, item.title) for item in items]
     _chain(_locked_head(), entries)
     return entries

@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, asc, desc, func, or_, select
 
 from tracker import permissions
 from tracker.items.models import Item
-from tracker.items.rules import OPEN_STATUSES
+from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
 
 SORTS = {
@@ -85,8 +85,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     query = permissions.visible_items(select(Item), user, Item)
     if filters.group:
         query = query.where(Item.group.has(WorkGroup.code == filters.group))
-    if filters.status == "active":
-        query = query.where(Item.status.in_(("open", "in_progress", "submitted")))
+    if filters.status in STATUS_GROUPS:
+        query = query.where(Item.status.in_(STATUS_GROUPS[filters.status]))
     elif filters.status:
         query = query.where(Item.status == filters.status)
     if filters.key_area:

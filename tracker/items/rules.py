@@ -20,6 +20,9 @@ REASON_REQUIRED = frozenset({"reject", "reopen", "cancel"})
 OPEN_STATUSES = ("open", "in_progress")
 # Statuses that still count as work not done (submitted is waiting on the committee).
 ACTIVE_STATUSES = ("open", "in_progress", "submitted")
+COUNTED_STATUSES = (*ACTIVE_STATUSES, "closed")  # what the board counts: all but cancelled
+# Filter values that stand for several statuses (lists, the API, the board's links).
+STATUS_GROUPS = {"active": ACTIVE_STATUSES, "counted": COUNTED_STATUSES}
 
 
 class TransitionError(ValueError):
