@@ -1,6 +1,7 @@
 // Big-screen wall chart: fetch the board fragment every minute and swap it in place,
 // so the display never flashes a blank page. A failed fetch keeps the last board and
-// marks it stale; the next tick tries again.
+// marks it stale; the next tick tries again. A keyboard user's focus stays on the same
+// link (found again by its address, else by its place) instead of falling to the page.
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -8,6 +9,31 @@
     return;
   }
   var seconds = parseInt(board.dataset.refreshSeconds, 10) || 60;
+  var FOCUSABLE = "a[href], button, [tabindex]";
+
+  function focusedPlace() {
+    var active = document.activeElement;
+    if (!active || active === board || !board.contains(active)) {
+      return null;
+    }
+    var all = Array.prototype.slice.call(board.querySelectorAll(FOCUSABLE));
+    return { href: active.getAttribute("href"), index: all.indexOf(active) };
+  }
+
+  function restoreFocus(place) {
+    if (!place) {
+      return;
+    }
+    var all = board.querySelectorAll(FOCUSABLE);
+    var same = Array.prototype.filter.call(all, function (el) {
+      return place.href && el.getAttribute("href") === place.href;
+    });
+    var atPlace = all[Math.min(place.index, all.length - 1)];
+    var target = same.indexOf(atPlace) >= 0 ? atPlace : same[0] || atPlace;
+    if (target) {
+      target.focus({ preventScroll: true });
+    }
+  }
 
   function refresh() {
     fetch(board.dataset.liveUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -19,8 +45,10 @@
       })
       .then(function (html) {
         var scrollY = window.scrollY;
+        var place = focusedPlace();
         board.innerHTML = html;
         board.classList.remove("board-stale");
+        restoreFocus(place);
         window.scrollTo(0, scrollY);
       })
       .catch(function () {

@@ -170,3 +170,22 @@ def test_messages_after_an_action_are_in_a_live_region(browser, world_server, t:
     region = page.locator("[aria-live=polite]")
     expect(region).to_have_attribute("role", "status")
     expect(region).to_contain_text(t("Progress recorded."))
+
+
+def test_the_big_screen_refresh_keeps_the_keyboard_focus_where_it_was(browser, world_server, t: T):
+    page = new_page(browser, world_server, t)
+    keyboard_sign_in(page, t, "committee")
+    page.clock.install()
+    page.goto("/board?mode=screen")
+    links = page.locator("#board a.count")
+    target = links.nth(3)
+    tab_to(page, target)
+    href = target.get_attribute("href")
+    page.evaluate("() => document.querySelectorAll('#board a').forEach(a => a.dataset.before = '1')")
+
+    page.clock.run_for(61_000)  # the minute's refresh swaps in a new board
+    expect(page.locator("#board a[data-before]")).to_have_count(0)
+    focused = page.evaluate("() => [document.activeElement.closest('#board') !== null, document.activeElement.href]")
+    assert focused[0] and focused[1].endswith(href)
+    page.keyboard.press("Tab")  # and Tab goes on from there, not from the top of the page
+    assert page.evaluate("() => document.activeElement.closest('#board') !== null")
