@@ -1,9 +1,11 @@
-"""The lights (红黄绿灯) at their boundaries: pure rules, plain values, explicit today."""
+"""The lights (红黄绿灯) and the chart geometry at their boundaries: pure rules, plain values, explicit today."""
 
 from datetime import date, timedelta
 
 import pytest
 
+from tracker.board.charts import DATE_LABEL_WIDTH, burndown_chart
+from tracker.board.services import BurndownDay
 from tracker.items.rules import LightThresholds, expected_progress, light, worst_light
 
 ISSUED = date(2026, 6, 1)
@@ -71,3 +73,19 @@ def test_a_group_takes_its_worst_light():
     assert worst_light(["green", "amber", "green"]) == "amber"
     assert worst_light(["amber", "red"]) == "red"
     assert worst_light([]) == "green"
+
+
+@pytest.mark.parametrize("today_index", [0, 2, 5, 40, 85, 89])
+def test_burndown_date_labels_never_overlap_and_today_is_always_labelled(today_index):
+    start = date(2026, 6, 20)
+    days = [BurndownDay(start + timedelta(days=i), 10 if i <= today_index else None, 10 - i / 9) for i in range(90)]
+    today, opening = days[today_index].day, days[-1].day
+    chart = burndown_chart(days, today, opening)
+    xs = [x for x, _, _ in chart.x_ticks]
+    assert today in [d for _, d, _ in chart.x_ticks]
+    assert all(b - a >= DATE_LABEL_WIDTH for a, b in zip(xs, xs[1:], strict=False))
+    for x, _, anchor in chart.x_ticks:
+        # what the anchor leaves of the label on each side of x stays inside the plot
+        reach_left = {"start": 0, "middle": DATE_LABEL_WIDTH / 2, "end": DATE_LABEL_WIDTH}[anchor]
+        assert x - reach_left >= chart.left - 1
+        assert x + DATE_LABEL_WIDTH - reach_left <= chart.left + chart.plot_width + 1

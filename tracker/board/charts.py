@@ -70,7 +70,7 @@ class BurndownChart:
     actual: str  # SVG polyline points
     ideal: str
     y_ticks: list[Tick]
-    x_ticks: list[tuple[float, date]]
+    x_ticks: list[tuple[float, date, str]]  # x, day, text-anchor
     today_x: float | None
     top_value: int
 
@@ -92,8 +92,8 @@ def burndown_chart(days: list[BurndownDay], today: date, opening: date) -> Burnd
     actual = " ".join(f"{x_of(i)},{y_of(d.open_items)}" for i, d in enumerate(days) if d.open_items is not None)
     ideal = " ".join(f"{x_of(i)},{y_of(d.ideal)}" for i, d in enumerate(days) if d.ideal is not None)
     index_of = {d.day: i for i, d in enumerate(days)}
-    marks = [days[0].day, today, opening] if opening != today else [days[0].day, today]
-    x_ticks = [(x_of(index_of[d]), d) for d in dict.fromkeys(marks) if d in index_of]
+    marks = [(x_of(index_of[d]), d) for d in dict.fromkeys([today, opening, days[0].day]) if d in index_of]
+    x_ticks = _spaced(marks, left, left + plot_width)
     y_ticks = [Tick(y_of(v), str(v)) for v in sorted({0, top_value // 2, top_value})]
     return BurndownChart(
         width=left + plot_width + 24,
@@ -109,6 +109,25 @@ def burndown_chart(days: list[BurndownDay], today: date, opening: date) -> Burnd
         today_x=x_of(index_of[today]) if today in index_of else None,
         top_value=top_value,
     )
+
+
+DATE_LABEL_WIDTH = 110  # a long date label ("2026年11月29日", "29 Nov 2026") in viewBox units
+
+
+def _spaced(marks: list[tuple[float, date]], start: float, end: float) -> list[tuple[float, date, str]]:
+    """Date labels that do not overlap: in order of ``marks`` (most wanted first), each kept only
+    clear of those already kept; anchored so that none runs off either edge."""
+    kept: list[tuple[float, date]] = []
+    for x, day in marks:
+        if all(abs(x - other) >= DATE_LABEL_WIDTH for other, _ in kept):
+            kept.append((x, day))
+
+    def anchor(x: float) -> str:
+        if x - start < DATE_LABEL_WIDTH / 2:
+            return "start"
+        return "end" if end - x < DATE_LABEL_WIDTH / 2 else "middle"
+
+    return [(x, day, anchor(x)) for x, day in sorted(kept)]
 
 
 def weekly_rows(days: list[BurndownDay], today: date) -> list[BurndownDay]:
