@@ -112,6 +112,8 @@ def test_forbidden_is_403(app, client, world):
 def test_missing_is_404(client, lead):
     assert_error(send(client, lead, "GET", "/items/424242"), 404, "not_found")
     assert_error(send(client, lead, "GET", "/no/such/thing"), 404, "not_found")
+    assert_error(send(client, lead, "GET", "/items/99999999999999999999"), 404, "not_found")
+    assert_error(send(client, lead, "GET", "/items/1%0A2/ledger"), 404, "not_found")  # no route matches a new line
 
 
 def test_wrong_method_is_405_with_allow(client, lead):

@@ -2,6 +2,7 @@
 
 import importlib
 import pkgutil
+import re
 
 import pytest
 
@@ -69,4 +70,25 @@ def test_route_matrix(app, world, role):
         expected = row.expect[role]
         if response.status_code not in expected:
             failures.append(f"{row.method} {path} as {role}: {response.status_code}, expected {sorted(expected)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("number", [2**31, 10**20])
+def test_ids_beyond_any_row_are_simply_not_found(app, world, number):
+    """Every route with an id, with an id past the INTEGER column: 404, and JSON under the API."""
+    client = app.test_client()
+    login(client, "admin")
+    failures, checked = [], []
+    for rule in app.url_map.iter_rules():
+        ids = re.findall(r"<int:(\w+)>", rule.rule)
+        if not ids or set(rule.arguments) != set(ids):
+            continue
+        path = re.sub(r"<int:\w+>", str(number), rule.rule)
+        checked.append(path)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            api = path.startswith("/api/v1/")
+            if response.status_code != 404 or (api and response.json["error"]["code"] != "not_found"):
+                failures.append(f"{method} {path}: {response.status_code} {response.content_type}")
+    assert len(checked) >= 15
     assert not failures, "\n".join(failures)

@@ -41,8 +41,8 @@ class Conflict(DomainError):
 
 
 def register_handlers(app) -> None:
-    """HTML error pages; the JSON API installs its own JSON answers for its paths."""
-    from flask import render_template
+    """HTML error pages; the JSON API installs its own JSON answers for its paths (``json_errors``)."""
+    from flask import render_template, request
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
@@ -63,6 +63,9 @@ def register_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        for prefix, answer in app.extensions.get("json_errors", {}).items():
+            if request.path.startswith(prefix + "/"):
+                return answer(error)
         messages = {
             400: _("The request could not be understood."),
             403: _("You do not have access to this page."),

@@ -8,12 +8,12 @@ MAX_PAGE = 100_000  # any page offset then fits a BIGINT
 
 
 class IdConverter(IntegerConverter):
-    """The ``int`` converter, bounded to positive ids that fit an INTEGER column."""
+    """The ``int`` converter for ids: a number beyond an INTEGER column becomes 0, found nowhere, so
+    the view answers its own 404 (JSON under the API) instead of the query failing or no route matching."""
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("min", 0)
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
 
 
 def parse_id(value) -> int | None:

@@ -79,7 +79,7 @@ def groups():
 @bp.route("/groups/new", methods=["GET", "POST"])
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 def group(group_id: int | None = None):
-    record = db.get_or_404(WorkGroup, group_id) if group_id else None
+    record = db.get_or_404(WorkGroup, group_id) if group_id is not None else None
     form = GroupForm(obj=record)
     if form.validate_on_submit():
         try:
@@ -105,7 +105,7 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @recent_login_required
 def user(user_id: int | None = None):
-    record = db.get_or_404(User, user_id) if user_id else None
+    record = db.get_or_404(User, user_id) if user_id is not None else None
     form = UserForm(obj=record)
     form.group_ids.choices = [
         (g.id, f"{g.code} · {g.name}")

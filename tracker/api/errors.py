@@ -86,6 +86,10 @@ def register(bp: Blueprint) -> None:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return error_response(status, HTTP_CODES.get(status, "error"), error.description or "", headers=headers)
 
+    # A path under the prefix that no route matches at all (a new line in it, say) never reaches
+    # the blueprint: the app's handler answers it through this one.
+    bp.record_once(lambda state: state.app.extensions.setdefault("json_errors", {}).update({bp.url_prefix: http_error}))
+
     @bp.errorhandler(OperationalError)
     def database_down(error):
         answer_without_database(error)
