@@ -52,14 +52,10 @@ def admin_required(view):
     return wrapper
 
 
-def _page() -> int:
-    return page_number(request.args)
-
-
 @bp.route("/notifications")
 @login_required
 def notifications():
-    page = _page()
+    page = page_number(request.args)
     rows, total = services.user_notifications(current_user, page, PER_PAGE)
     for row in rows:
         row["created_at_dt"] = datetime.fromisoformat(row["created_at"])
@@ -128,7 +124,7 @@ def settings():
 @admin_required
 def deliveries():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    page = _page()
+    page = page_number(request.args)
     rows, total = services.deliveries(status, page)
     return render_template(
         "reminders/deliveries.html",
