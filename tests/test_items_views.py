@@ -53,6 +53,23 @@ def test_invalid_form_keeps_input_and_writes_nothing(app, client, world):
     assert count(app, Item) == before
 
 
+def test_supporting_groups_are_check_boxes_that_keep_their_choice(app, client, world):
+    login(client, "lead")
+    form = client.get("/items/new").get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox" id="([^"]+)" name="supporting_group_ids" value="(\d+)"', form)
+    assert {int(value) for _, value in boxes} >= {world.cs.id, world.js.id}
+    assert all(f'<label for="{box}">' in form for box, _ in boxes)
+    assert boxes[0][0] == "supporting_group_ids"  # the error summary's link lands on the first box
+    response = client.post("/items/new", data=item_form(world, title="", supporting_group_ids=[str(world.js.id)]))
+    assert response.status_code == 422
+    checked = re.findall(r'name="supporting_group_ids" value="(\d+)" checked', response.get_data(as_text=True))
+    assert checked == [str(world.js.id)]
+    client.post("/items/new", data=item_form(world, supporting_group_ids=[str(world.js.id)]))
+    with app.app_context():
+        item = db.session.scalar(db.select(Item).where(Item.title == "看台无障碍席位不足"))
+        assert [g.id for g in item.supporting_groups] == [world.js.id]
+
+
 def test_unknown_owner_gets_a_field_message(app, client, world):
     login(client, "lead")
     response = client.post("/items/new", data=item_form(world, owner_id=str(world.other_member.id)))
