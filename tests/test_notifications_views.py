@@ -177,6 +177,27 @@ def test_robot_url_is_saved_then_shown_masked(app, client, world):
         assert db.session.get(WorkGroup, world.cs.id).webhook_url is None
 
 
+def test_robot_signing_secret_is_kept_never_shown_and_dropped_where_it_cannot_sign(app, client, world):
+    login(client, "admin")
+    page = f"/admin/groups/{world.cs.id}/webhook"
+    url = f"https://oapi.dingtalk.com/robot/send?access_token={TOKEN}"
+    secret = "SECa1b2c3d4e5f60718293a4b5c6d7e8f9"
+    client.post(page, data={"webhook_url": url, "webhook_format": "dingtalk", "webhook_secret": secret})
+    shown = client.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert secret not in shown and "Messages are signed." in shown
+    client.post(page, data={"webhook_url": "", "webhook_format": "dingtalk", "webhook_secret": ""})
+    with app.app_context():
+        assert db.session.get(WorkGroup, world.cs.id).webhook_secret == secret  # empty keeps it
+    data = {"webhook_url": "", "webhook_format": "wecom", "webhook_secret": "SECx"}
+    response = client.post(page, data=data, headers={"Accept-Language": "en"})
+    assert response.status_code == 422 and "WeCom robots do not sign" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(WorkGroup, world.cs.id).webhook_secret == secret  # nothing half-saved
+    client.post(page, data={"webhook_url": "", "webhook_format": "wecom"})
+    with app.app_context():
+        assert db.session.get(WorkGroup, world.cs.id).webhook_secret is None  # WeCom cannot sign
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -4,6 +4,9 @@ The clock is moved with time_machine; ``flask reminders run`` and the services r
 through tracker.clock.utcnow. World items are due on 2026-06-30 (Asia/Shanghai).
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -11,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -84,6 +88,7 @@ class Receiver:
     def __init__(self):
         self.bodies: list[bytes] = []
         self.paths: list[str] = []
+        self.headers: list[dict] = []
         self.status = 200
         self.answer = b'{"errcode": 0, "errmsg": "ok"}'
         receiver = self
@@ -93,6 +98,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", 0))
                 receiver.bodies.append(self.rfile.read(length))
                 receiver.paths.append(self.path)
+                receiver.headers.append(dict(self.headers))
                 self.send_response(receiver.status)
                 if receiver.status in (301, 302):
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
@@ -140,7 +146,7 @@ def config(config, mail):
     return config
 
 
-def prepare(world, robot=None, fmt="wecom"):
+def prepare(world, robot=None, fmt="wecom", secret=None):
     """Email addresses for everyone (English, so the words are stable); CG's robot on loopback (allowlisted)."""
     for user in (world.admin, world.committee, world.lead, world.member, world.other_lead, world.other_member):
         db.session.execute(
@@ -153,7 +159,9 @@ def prepare(world, robot=None, fmt="wecom"):
     db.session.add(settings)
     if robot is not None:
         db.session.execute(
-            update(WorkGroup).where(WorkGroup.id == world.cs.id).values(webhook_url=robot.url(), webhook_format=fmt)
+            update(WorkGroup)
+            .where(WorkGroup.id == world.cs.id)
+            .values(webhook_url=robot.url(), webhook_format=fmt, webhook_secret=secret)
         )
     db.session.commit()
 
@@ -418,6 +426,49 @@ def test_each_robot_format_carries_what_when_and_link(app, world, mail, robot, f
             assert all(r["dedupe_key"].endswith("|webhook") for r in body["reminders"])
         if fmt == "feishu":
             assert body["msg_type"] == "post"
+
+
+ROBOT_SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+
+
+def _hmac(key: bytes, text: bytes) -> bytes:
+    return hmac.new(key, text, hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize("fmt", ["generic", "dingtalk", "feishu"])
+def test_robots_with_a_secret_get_messages_they_can_verify(app, world, mail, robot, fmt):
+    """Checked the way each platform's documentation says the robot checks it."""
+    moment = local(DEADLINE + timedelta(days=2))
+    with app.app_context():
+        prepare(world, robot, fmt=fmt, secret=ROBOT_SECRET)
+        run_at(moment)
+    assert robot.bodies, "nothing was posted"
+    path, body, headers = robot.paths[0], robot.bodies[0], robot.headers[0]
+    secret = ROBOT_SECRET.encode()
+    if fmt == "dingtalk":
+        query = dict(parse_qsl(urlsplit(path).query))
+        assert query["access_token"] == SECRET and int(query["timestamp"]) == int(moment.timestamp()) * 1000
+        expected = base64.b64encode(_hmac(secret, query["timestamp"].encode() + b"\n" + secret)).decode()
+        assert query["sign"] == expected
+    elif fmt == "feishu":
+        data = json.loads(body)
+        assert int(data["timestamp"]) == int(moment.timestamp())
+        assert data["sign"] == base64.b64encode(_hmac(data["timestamp"].encode() + b"\n" + secret, b"")).decode()
+        assert data["msg_type"] == "post"
+    else:
+        stamp = headers["X-Wallchart-Timestamp"]
+        expected = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert headers["X-Wallchart-Signature"] == f"sha256={expected}"
+    with app.app_context():
+        recorded = " ".join(str(r.last_error) for r in rows()) + " ".join(r.dedupe_key for r in rows())
+        assert ROBOT_SECRET not in recorded
+
+
+def test_robots_without_a_secret_get_no_signature(app, world, mail, robot):
+    with app.app_context():
+        prepare(world, robot, fmt="dingtalk")
+        run_at(local(DEADLINE + timedelta(days=2)))
+    assert "sign=" not in robot.paths[0] and "timestamp=" not in robot.paths[0]
 
 
 def test_robot_failure_is_retried_and_its_secret_never_recorded(app, world, mail, robot):

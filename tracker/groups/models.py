@@ -13,6 +13,8 @@ class WorkGroup(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_format: Mapped[str] = mapped_column(String(16), default="generic")
+    # The robot's signing secret (DingTalk 加签, Feishu 签名校验, generic HMAC): like the URL, never shown again.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
 
     members = relationship("User", secondary=group_membership, back_populates="groups")
 

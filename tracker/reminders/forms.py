@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from tracker.admin.forms import WEBHOOK_FORMATS
@@ -48,4 +48,7 @@ class WebhookForm(FlaskForm):
         _l("New robot address (leave empty to keep the current one)"), validators=[Optional(), Length(max=500)]
     )
     webhook_format = SelectField(_l("Message format"), choices=WEBHOOK_FORMATS)
+    webhook_secret = PasswordField(
+        _l("New signing secret (leave empty to keep the current one)"), validators=[Optional(), Length(max=200)]
+    )
     remove = BooleanField(_l("Remove the robot"))

@@ -123,7 +123,11 @@ def load_batch(ids: list[int]) -> Batch:
     group_ids = {r.group_id for r in rows if r.group_id}
     for group in db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(group_ids))):
         batch.groups[group.id] = SimpleNamespace(
-            id=group.id, name=group.name, url=group.webhook_url, format=group.webhook_format
+            id=group.id,
+            name=group.name,
+            url=group.webhook_url,
+            format=group.webhook_format,
+            secret=group.webhook_secret,
         )
     milestone_ids = {r.milestone_id for r in rows if r.milestone_id}
     if milestone_ids:

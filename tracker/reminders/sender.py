@@ -252,7 +252,8 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
             with force_locale(locale):
                 message = messages.robot_message(group.name, [line for _row, line in chunk])
             try:
-                webhook.post(session, url, webhook.payload(group.format, message))
+                data = webhook.payload(group.format, message)
+                webhook.post(session, *webhook.signed(group.format, url, data, group.secret, now))
             except webhook.WebhookError as error:
                 log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
                 for row, _line in chunk:

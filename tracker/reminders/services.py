@@ -203,7 +203,9 @@ def deliveries(status: str | None, page: int, per_page: int = 50) -> tuple[list[
     return rows, total
 
 
-def save_group_webhook(group_id: int, *, actor, url: str, fmt: str) -> WorkGroup:
+def save_group_webhook(group_id: int, *, actor, url: str, fmt: str, secret: str = "") -> WorkGroup:
+    """Set (or with an empty ``url``, remove) a group's robot. An empty ``secret`` keeps the
+    current one; a robot that is removed, or whose format cannot sign (WeCom), keeps none."""
     if not permissions.can_administer(actor):
         raise PermissionDenied(_l("Only administrators set chat robots."))
     group = db.session.get(WorkGroup, group_id)
@@ -219,8 +221,18 @@ def save_group_webhook(group_id: int, *, actor, url: str, fmt: str) -> WorkGroup
             raise ValidationFailed(
                 _l("Please correct the marked fields."), {"webhook_url": _l("Not allowed: %(why)s.", why=str(error))}
             ) from None
+    secret = (secret or "").strip()
+    if secret and fmt not in webhook.SIGNED_FORMATS:
+        raise ValidationFailed(
+            _l("Please correct the marked fields."),
+            {"webhook_secret": _l("WeCom robots do not sign messages: leave the secret empty.")},
+        )
     group.webhook_url = url or None
     group.webhook_format = fmt
+    if not url or fmt not in webhook.SIGNED_FORMATS:
+        group.webhook_secret = None
+    elif secret:
+        group.webhook_secret = secret
     return group
 
 

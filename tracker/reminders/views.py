@@ -156,7 +156,9 @@ def group_webhook(group_id: int):
     if form.validate_on_submit():
         url = "" if form.remove.data else (form.webhook_url.data or group.webhook_url or "")
         try:
-            services.save_group_webhook(group.id, actor=current_user, url=url, fmt=form.webhook_format.data)
+            services.save_group_webhook(
+                group.id, actor=current_user, url=url, fmt=form.webhook_format.data, secret=form.webhook_secret.data
+            )
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)

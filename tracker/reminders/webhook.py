@@ -3,17 +3,23 @@
 Only http(s) URLs to hosts on the admins' allowlist are accepted — checked when the URL
 is saved and again before every send, redirects are never followed, and timeouts are
 short. Robot URLs carry their secret (``key=…``, ``access_token=…``, the Feishu hook
-id), so only ``mask_url`` forms ever reach logs, the outbox and the pages.
+id), so only ``mask_url`` forms ever reach logs, the outbox and the pages. Robots with
+signing turned on get each message signed with the group's secret, as each platform asks.
 """
 
+import base64
+import hashlib
+import hmac
 import json
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from datetime import datetime
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from tracker.reminders.messages import Message
 
 FORMATS = ("generic", "wecom", "dingtalk", "feishu")
+SIGNED_FORMATS = ("generic", "dingtalk", "feishu")  # WeCom robots have no signing
 TIMEOUT = (3.05, 5)  # connect, read (seconds)
 LINES_PER_MESSAGE = 20
 # DingTalk allows 20 messages a minute per robot; the sweep runs every minute.
@@ -90,13 +96,11 @@ def _markdown(message: Message) -> str:
     return "\n".join(rows)
 
 
-def payload(fmt: str, message: Message) -> bytes:
+def payload(fmt: str, message: Message) -> dict:
     if fmt == "wecom":
-        return _safe_json({"msgtype": "markdown", "markdown": {"content": _markdown(message)}})
+        return {"msgtype": "markdown", "markdown": {"content": _markdown(message)}}
     if fmt == "dingtalk":
-        return _safe_json(
-            {"msgtype": "markdown", "markdown": {"title": message.subject[:60], "text": _markdown(message)}}
-        )
+        return {"msgtype": "markdown", "markdown": {"title": message.subject[:60], "text": _markdown(message)}}
     if fmt == "feishu":
         # Feishu "post" text runs are literal text: nothing in a title is interpreted.
         content = [
@@ -107,39 +111,59 @@ def payload(fmt: str, message: Message) -> bytes:
             ]
             for line in message.lines
         ]
-        return _safe_json(
-            {"msg_type": "post", "content": {"post": {"zh_cn": {"title": message.subject, "content": content}}}}
-        )
-    return _safe_json(
-        {
-            "subject": message.subject,
-            "url": message.url,
-            "reminders": [
-                {
-                    "dedupe_key": line.key,
-                    "title": line.title,
-                    "code": line.code,
-                    "group": line.group,
-                    "deadline": line.deadline.isoformat() if line.deadline else None,
-                    "state": line.state,
-                    "url": line.url,
-                }
-                for line in message.lines
-            ],
-        }
-    )
+        return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": message.subject, "content": content}}}}
+    return {
+        "subject": message.subject,
+        "url": message.url,
+        "reminders": [
+            {
+                "dedupe_key": line.key,
+                "title": line.title,
+                "code": line.code,
+                "group": line.group,
+                "deadline": line.deadline.isoformat() if line.deadline else None,
+                "state": line.state,
+                "url": line.url,
+            }
+            for line in message.lines
+        ],
+    }
 
 
-def post(session: requests.Session, url: str, body: bytes) -> None:
+def _hmac(key: str, text: str) -> bytes:
+    return hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).digest()
+
+
+def signed(fmt: str, url: str, data: dict, secret: str | None, now: datetime) -> tuple[str, bytes, dict]:
+    """The URL, body and headers to send: signed where the robot has a secret.
+
+    DingTalk: ``timestamp`` (ms) and ``sign`` = Base64(HMAC-SHA256(secret, "timestamp\nsecret"))
+    in the query. Feishu: ``timestamp`` (s) and ``sign`` = Base64(HMAC-SHA256 keyed with
+    "timestamp\nsecret" over nothing) in the body. Generic: ``X-Wallchart-Timestamp`` and
+    ``X-Wallchart-Signature: sha256=`` hex HMAC-SHA256(secret, "timestamp." + body).
+    """
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if not secret or fmt not in SIGNED_FORMATS:
+        return url, _safe_json(data), headers
+    seconds = int(now.timestamp())
+    if fmt == "dingtalk":
+        millis = str(seconds * 1000)
+        sign = base64.b64encode(_hmac(secret, f"{millis}\n{secret}")).decode()
+        parts = urlsplit(url)
+        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("timestamp", millis), ("sign", sign)])
+        return urlunsplit(parts._replace(query=query)), _safe_json(data), headers
+    if fmt == "feishu":
+        sign = base64.b64encode(_hmac(f"{seconds}\n{secret}", "")).decode()
+        return url, _safe_json({"timestamp": str(seconds), "sign": sign, **data}), headers
+    body = _safe_json(data)
+    digest = hmac.new(secret.encode("utf-8"), f"{seconds}.".encode() + body, hashlib.sha256).hexdigest()
+    return url, body, headers | {"X-Wallchart-Timestamp": str(seconds), "X-Wallchart-Signature": f"sha256={digest}"}
+
+
+def post(session: requests.Session, url: str, body: bytes, headers: dict) -> None:
     """One POST; raises WebhookError (secret-free) unless the robot accepted the message."""
     try:
-        response = session.post(
-            url,
-            data=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
+        response = session.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as error:
         raise WebhookError(scrub(f"{type(error).__name__}: {error}", url)[:500]) from None
     if not 200 <= response.status_code < 300:
