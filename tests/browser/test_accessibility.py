@@ -1,4 +1,4 @@
-"""axe-core in Chromium over every page, role and language; reflow; skip link; focus; live region.
+"""axe-core in Chromium over every page, role and language; reflow; non-text contrast; skip link; focus; live region.
 
 Bounded to keep the suite short: every page for the admin in both languages, the main
 pages for the other roles in both languages, the sign-in page, forms showing their
@@ -8,7 +8,7 @@ errors, and an install with empty lists.
 import pytest
 
 from tests import factories
-from tests.browser.axe import axe_violations, describe, horizontal_overflow
+from tests.browser.axe import axe_violations, describe, horizontal_overflow, low_contrast_controls
 from tests.browser.conftest import DEMO_SIGN_INS, T, live_server, new_page, sign_in
 from tracker.clock import utcnow
 
@@ -63,6 +63,8 @@ class Audit:
         self.visited.append(where)
         assert page.locator("html").get_attribute("lang") in ("zh-CN", "en"), where
         self.problems += describe(axe_violations(page), where)
+        faint = low_contrast_controls(page)
+        self.problems += [f"{where}: control below 3:1 against its surroundings: {c}" for c in faint]
         for width in REFLOW_WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
             overflow = horizontal_overflow(page)
