@@ -17,7 +17,8 @@ FORM_ROWS = [row for row in TABLE if row.method == "POST" and row.json is None a
 GET_ROWS = [row for row in TABLE if row.method == "GET"]
 FORM_NAMES = (
     "title group_id owner_id deadline note progress version action username password role code name opening_at "
-    "timezone kind severity language next current new confirm email group_ids"
+    "timezone kind severity language next current new confirm email group_ids supporting_group_ids webhook_url "
+    "webhook_format webhook_secret"
 ).split()
 QUERY_NAMES = (
     "page per_page q group status kind severity owner milestone overdue due_soon due_before week mode action next "
