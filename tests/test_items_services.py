@@ -106,6 +106,21 @@ def test_stale_version_conflicts_and_changes_nothing(w):
     assert reload(Item, item).title == "第一人修改"
 
 
+def test_a_race_lost_at_the_database_is_a_conflict_with_the_real_version(w):
+    """Both read version 1; the other writer commits between this one's check and its UPDATE."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes the write lock at BEGIN IMMEDIATE: no other writer can come between")
+    item = w.items["unowned"]
+    with db.engine.begin() as other:  # another request, on its own connection
+        other.execute(db.update(Item).where(Item.id == item.id).values(title="抢先修改", version=Item.version + 1))
+    with pytest.raises(Conflict) as error:
+        services.update_item(item, {"title": "后到修改"}, actor=w.committee, now=NOW, version=1)
+    assert error.value.current_version == 2
+    db.session.rollback()
+    assert reload(Item, item).title == "抢先修改"
+    assert "field_changed" not in kinds(item)  # nothing of the lost write was kept
+
+
 def test_lead_cannot_edit_another_groups_item(w):
     item = w.items["other_group"]
     with pytest.raises(PermissionDenied):

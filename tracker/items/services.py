@@ -212,10 +212,10 @@ def changes_since(item: Item, version: int) -> list:
 
 
 def _flush_versioned(item: Item) -> None:
+    item_id = item.id  # read now: a failed flush leaves the item unreadable until the rollback
     try:
         db.session.flush()
     except StaleDataError:
-        item_id = item.id
         db.session.rollback()
         current = db.session.scalar(select(Item.version).where(Item.id == item_id))
         raise Conflict(_l("Someone else changed this item."), current) from None
