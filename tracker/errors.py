@@ -97,10 +97,8 @@ def record_refusal() -> None:
     from tracker.extensions import db
 
     try:
-        db.session.rollback()
         actor = current_user if current_user.is_authenticated else None
-        audit.record("permission_denied", actor=actor, target=f"{request.method} {request.path}", now=utcnow())
-        db.session.commit()
+        audit.record_now("permission_denied", actor=actor, target=f"{request.method} {request.path}", now=utcnow())
     except Exception:  # noqa: BLE001 - the refusal itself must still be answered
         db.session.rollback()
 

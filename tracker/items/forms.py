@@ -16,7 +16,7 @@ from wtforms.widgets import HiddenInput
 
 from tracker.items import labels
 from tracker.items.services import EDITABLE_FIELDS
-from tracker.routing import parse_id
+from tracker.routing import MAX_ID, parse_id
 
 
 def _choices(mapping, blank=None):
@@ -49,7 +49,7 @@ class ItemForm(FlaskForm):
     version = IntegerField(
         _l("Version"),
         widget=HiddenInput(),
-        validators=[Optional(), NumberRange(0, 2**31 - 1, message=_l("The form is out of date; reload the item."))],
+        validators=[Optional(), NumberRange(0, MAX_ID, message=_l("The form is out of date; reload the item."))],
     )
     reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=500)])
 

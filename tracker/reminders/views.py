@@ -32,6 +32,7 @@ DELIVERY_STATUS = {
     "dead": _l("Failed, gave up"),
 }
 PER_PAGE = 20
+DELIVERIES_PER_PAGE = 50
 
 
 @bp.app_template_global()
@@ -125,13 +126,13 @@ def settings():
 def deliveries():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     page = page_number(request.args)
-    rows, total = services.deliveries(status, page)
+    rows, total = services.deliveries(status, page, DELIVERIES_PER_PAGE)
     return render_template(
         "reminders/deliveries.html",
         rows=rows,
         total=total,
         page=page,
-        per_page=50,
+        per_page=DELIVERIES_PER_PAGE,
         status=status,
         statuses=STATUSES,
         status_labels=DELIVERY_STATUS,
