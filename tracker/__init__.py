@@ -49,6 +49,7 @@ AREAS = (
     "auth",
     "items",
     "milestones",
+    "notices",
     "board",
     "reports",
     "reminders",

@@ -143,3 +143,31 @@ def can_manage_api_token(user, token) -> bool:
 def can_subscribe_group_calendar(user, group_id) -> bool:
     """A work group's deadline feed: its leads, and the committee and admins for any group."""
     return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+# --- Supervision notices (督办单): as visible as their item ----------------------------
+
+
+def can_issue_notices(user) -> bool:
+    """Issue, close, escalate notices and record interviews: committee reviewers and admins."""
+    return user.role in OVERSIGHT
+
+
+def can_view_notice(user, notice) -> bool:
+    return can_view_item(user, notice.item)
+
+
+def can_answer_notice(user, notice) -> bool:
+    """Sign for (签收) and reply (回复): the addressed group's leads and the item's responsible person."""
+    if not can_view_notice(user, notice):
+        return False
+    return leads_group(user, notice.group_id) or _is_owner(user, notice.item)
+
+
+def can_decide_notice(user, notice) -> bool:
+    return can_issue_notices(user) and can_view_notice(user, notice)
+
+
+def visible_notices(query, user, item_model):
+    """Restrict a notice query joined to its Item to the notices whose item ``user`` may read."""
+    return visible_items(query, user, item_model)

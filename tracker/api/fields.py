@@ -41,6 +41,11 @@ ITEM_FILTERS = {
     "kind": Field("string", enum=KINDS),
     "key_area": Field("string", enum=KEY_AREAS),
     "severity": Field("string", enum=SEVERITIES),
+    "notice": Field(
+        "string",
+        "Items with an open supervision notice of this level (or any: `open`).",
+        enum=("blue", "orange", "red", "open"),
+    ),
     "q": Field("string", "Words in the title, number or description.", max_length=100),
     "sort": Field(
         "string", "Sort key; a leading '-' sorts descending.", enum=tuple(SORTS) + tuple(f"-{k}" for k in SORTS)

@@ -4,6 +4,7 @@ from tracker.api import fields
 from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
+from tracker.notices import openapi as notices_openapi
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = {
@@ -220,6 +221,7 @@ SCHEMAS = {
     "Board": BOARD,
     "Notification": NOTIFICATION,
     "Error": ERROR,
+    **notices_openapi.schemas(_obj, _nullable, STRING, INTEGER, MOMENT, DATE),
 }
 
 
@@ -375,6 +377,7 @@ def paths() -> dict:
                 params=page,
             )
         },
+        **notices_openapi.paths(PREFIX, operation, _ref, _page_of, body_schema, _query, page),
     }
 
 

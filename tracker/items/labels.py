@@ -62,6 +62,7 @@ LEDGER_KIND = {
     "evidence": _l("Evidence"),
     "comment": _l("Note"),
     "deadline_changed": _l("Deadline changed"),
+    "notice": _l("Supervision notice"),
 }
 FIELD = {
     "code": _l("No."),

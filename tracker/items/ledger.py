@@ -19,6 +19,7 @@ KINDS = (
     "evidence",
     "comment",
     "deadline_changed",
+    "notice",  # a supervision notice step (tracker/notices)
 )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, asc, desc, func, or_, select
 from tracker import permissions
 from tracker.items.models import Item
 from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
+from tracker.notices.queries import ITEM_FILTER_VALUES, item_notice_clause
 from tracker.routing import parse_id
 
 SORTS = {
@@ -35,6 +36,7 @@ class ItemFilters:
     overdue: bool | None = None
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
+    notice: str | None = None  # blue|orange|red|open: items with such an open supervision notice
     q: str | None = None
     sort: str = "deadline"
 
@@ -107,6 +109,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
+    if filters.notice in ITEM_FILTER_VALUES:
+        query = query.where(item_notice_clause(filters.notice))
     if filters.q:
         like = f"%{filters.q}%"
         query = query.where(or_(Item.title.ilike(like), Item.code.ilike(like), Item.description.ilike(like)))
