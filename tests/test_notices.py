@@ -1,7 +1,7 @@
 """Supervision notices (督办单): the ladder blue → orange → red → interview through the API and the pages,
 for every role; confidentiality; the ledger; the lists, start page, board and weekly briefing."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -9,9 +9,11 @@ from sqlalchemy import delete, func, select
 
 from tests.factories import NOW, login
 from tests.test_api import Api, make_tokens
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import ledger
 from tracker.items.models import LedgerEntry
+from tracker.notices import queries
 from tracker.notices.models import Notice
 from tracker.reminders.models import Notification
 
@@ -279,14 +281,29 @@ def test_board_shows_open_notices_by_level_and_the_red_list(app, world):
 
 
 def test_weekly_briefing_counts_notices(app, api, world):
-    nid = _issue(api, world.items["owned"].id).get_json()["id"]
-    api["lead"]("POST", f"/notices/{nid}/acknowledge")
+    first = _issue(api, world.items["owned"].id).get_json()["id"]
+    second = _issue(api, world.items["other_group"].id).get_json()["id"]
+    api["lead"]("POST", f"/notices/{first}/acknowledge")
+    api["committee"]("POST", f"/notices/{second}/escalate", json={"text": "提级", "reply_by": REPLY_BY})
+    with app.app_context():
+        committee = db.session.get(User, world.committee.id)
+        week = queries.weekly(committee, date(2026, 5, 25), date(2026, 5, 31), "Asia/Shanghai", NOW)
+        assert [(r.code, r.issued, r.answered_late, r.closed, r.escalated) for r in week] == [
+            ("CG", 1, 0, 0, 0),
+            ("JS", 2, 0, 0, 1),
+        ]
     page = _signed_in(app, "committee").get("/reports/weekly?week=2026-05-29").text
-    assert "督办" in page
-    with time_machine.travel(date(2026, 6, 8), tick=False):
-        api["lead"]("POST", f"/notices/{nid}/reply", json={"text": "迟复"})
-        late = _signed_in(app, "committee").get("/reports/weekly").text
-    assert "CG" in late
+    assert "本周督办情况" in page
+    late = datetime(2026, 6, 8, 2, 0, tzinfo=UTC)  # three days after the reply-by date
+    with time_machine.travel(late, tick=False):
+        api["lead"]("POST", f"/notices/{first}/reply", json={"text": "迟复"})
+        with app.app_context():
+            committee = db.session.get(User, world.committee.id)
+            week = queries.weekly(committee, date(2026, 6, 8), date(2026, 6, 14), "Asia/Shanghai", late)
+        assert [(r.code, r.answered_late) for r in week] == [("CG", 1)]
+    with app.app_context():
+        other_lead = db.session.get(User, world.other_lead.id)
+        assert queries.weekly(other_lead, date(2026, 5, 25), date(2026, 5, 31), "Asia/Shanghai", NOW)
 
 
 def test_print_page_has_the_official_layout(app, world):
@@ -308,3 +325,53 @@ def test_print_page_has_the_official_layout(app, world):
         assert words in page.text, words
     assert '<html lang="zh-CN">' in page.text
     assert _signed_in(app, "external").get(f"/notices/{notice_id}/print").status_code == 404
+
+
+def test_suggestions_page_issues_in_one_step(app, api, world):
+    assert _signed_in(app, "lead").get("/notices/suggestions").status_code == 403
+    with time_machine.travel(date(2026, 7, 3), tick=False):  # world items due 2026-06-30: 3 days late
+        client = _signed_in(app, "committee")
+        page = client.get("/notices/suggestions")
+        assert page.status_code == 200 and "坡道整改" in page.text
+        assert "兴奋剂检查站保密" in page.text  # the committee sees confidential items
+        owned, other = world.items["owned"].id, world.items["other_group"].id
+        issued = client.post("/notices/suggestions", data={"item_ids": [str(owned), str(other)], "text": ""})
+        assert issued.status_code == 302
+        nothing = client.post("/notices/suggestions", data={})
+        assert nothing.status_code == 422
+    with app.app_context():
+        made = db.session.scalars(select(Notice).order_by(Notice.id)).all()
+        assert [(n.item_id, n.level, n.reply_by) for n in made] == [
+            (owned, "orange", date(2026, 7, 6)),
+            (other, "orange", date(2026, 7, 6)),
+        ]
+        assert made[0].text.startswith("该事项已逾期")  # the standard wording, in the office's language
+    with time_machine.travel(date(2026, 7, 3), tick=False):
+        client = _signed_in(app, "committee")
+        assert "坡道整改" not in client.get("/notices/suggestions").text  # covered by its open orange notice
+    with time_machine.travel(date(2026, 7, 10), tick=False):  # ten days late: red, escalating the orange one
+        client = _signed_in(app, "committee")
+        assert client.post("/notices/suggestions", data={"item_ids": [str(owned)]}).status_code == 302
+    with app.app_context():
+        chain = db.session.scalars(select(Notice).where(Notice.item_id == owned).order_by(Notice.id)).all()
+        assert [(n.level, n.status) for n in chain] == [("orange", "escalated"), ("red", "issued")]
+        assert chain[1].previous_id == chain[0].id
+
+
+def test_rules_page_checks_every_number(app, world):
+    client = _signed_in(app, "admin")
+    values = {
+        "blue_due_days": "3",
+        "blue_lag": "10",
+        "orange_overdue_days": "5",
+        "red_overdue_days": "4",
+        "red_after_oranges": "2",
+        "reply_days": "3",
+        "lead_after_days": "1",
+        "committee_after_days": "3",
+    }
+    bad = client.post("/admin/notices", data=values)
+    assert bad.status_code == 422 and "红色不能早于橙色" in bad.text
+    assert client.post("/admin/notices", data=values | {"blue_lag": "abc"}).status_code == 422
+    assert client.post("/admin/notices", data=values | {"red_overdue_days": "12"}).status_code == 302
+    assert 'value="12"' in client.get("/admin/notices").text
