@@ -1,6 +1,6 @@
 """``/api/v1/notices``: the same services and permissions as the pages, answered as JSON."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from tracker.api import auth, errors, fields
 from tracker.api.payload import Field, parse_body, parse_query, read_json
@@ -96,6 +96,8 @@ def get_notice(notice_id: int):
 def acknowledge(notice_id: int):
     actor = auth.actor()
     notice = services.get_visible_notice(notice_id, actor=actor)
+    if request.get_data(cache=True) or request.mimetype:
+        parse_body(read_json(), {})  # the body is optional, but when sent it is an empty JSON object
     services.acknowledge(notice, actor=actor, now=utcnow())
     db.session.commit()
     return _answer(notice)

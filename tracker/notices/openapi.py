@@ -34,6 +34,13 @@ def paths(prefix, operation, ref, page_of, body_schema, query, page) -> dict:
     ok = (200, ref("Notice"), "The notice.")
     created = (201, ref("Notice"), "The new notice.")
     step_errors = (401, 403, 404, 422)
+    acknowledge = operation(
+        "Sign for a notice (签收): the addressed group's leads or the item's owner",
+        ok,
+        params=[notice_id],
+        body=body_schema({}, ()),
+        errors=step_errors,
+    )
     return {
         f"{prefix}/notices": {
             "get": operation(
@@ -49,14 +56,7 @@ def paths(prefix, operation, ref, page_of, body_schema, query, page) -> dict:
             ),
         },
         f"{prefix}/notices/{{notice_id}}": {"get": operation("One notice", ok, params=[notice_id], errors=(401, 404))},
-        f"{prefix}/notices/{{notice_id}}/acknowledge": {
-            "post": operation(
-                "Sign for a notice (签收): the addressed group's leads or the item's owner",
-                ok,
-                params=[notice_id],
-                errors=step_errors,
-            )
-        },
+        f"{prefix}/notices/{{notice_id}}/acknowledge": {"post": _optional_body(acknowledge)},
         f"{prefix}/notices/{{notice_id}}/reply": {
             "post": operation(
                 "Reply to a signed notice (回复): the addressed group's leads or the item's owner",
@@ -85,3 +85,9 @@ def paths(prefix, operation, ref, page_of, body_schema, query, page) -> dict:
             )
         },
     }
+
+
+def _optional_body(op: dict) -> dict:
+    """Signing for a notice says nothing: no body, or an empty JSON object."""
+    op["requestBody"]["required"] = False
+    return op
