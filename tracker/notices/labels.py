@@ -7,7 +7,7 @@ LEVEL = {
     "orange": _l("Orange: warning (警示督办)"),
     "red": _l("Red: listed (挂牌督办)"),
 }
-LEVEL_SHORT = {"blue": _l("Blue"), "orange": _l("Orange"), "red": _l("Red")}
+LEVEL_SHORT = {"blue": _l("Blue level"), "orange": _l("Orange level"), "red": _l("Red level")}
 # Shapes that differ without colour: a circle, a triangle, a square.
 LEVEL_ICON = {"blue": "●", "orange": "▲", "red": "■"}
 STATUS = {
