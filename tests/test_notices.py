@@ -147,6 +147,7 @@ def test_bad_input_is_a_clear_422_and_writes_nothing(app, api, world):
     assert _issue(api, item.id).status_code == 201
     second = _issue(api, item.id)
     assert second.status_code == 422  # one open notice per item: escalate instead
+    assert set(second.get_json()["error"]["fields"]) == {"item"}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notice).where(Notice.item_id == item.id)) == 1
 

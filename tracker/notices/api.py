@@ -6,6 +6,7 @@ from tracker.api import auth, errors, fields
 from tracker.api.payload import Field, parse_body, parse_query, read_json
 from tracker.api.shapes import day, moment, page_json
 from tracker.clock import utcnow
+from tracker.errors import ValidationFailed
 from tracker.extensions import csrf, db
 from tracker.items import services as item_services
 from tracker.items.queries import count
@@ -80,9 +81,13 @@ def create_notice():
     actor = auth.actor()
     values = parse_body(read_json(), CREATE, required=CREATE_REQUIRED)
     item = item_services.get_visible_item(values["item"], actor=actor)
-    (notice,) = services.issue(
-        [item], level=values["level"], text=values["text"], reply_by=values["reply_by"], actor=actor, now=utcnow()
-    )
+    try:
+        (notice,) = services.issue(
+            [item], level=values["level"], text=values["text"], reply_by=values["reply_by"], actor=actor, now=utcnow()
+        )
+    except ValidationFailed as error:  # the service speaks of "items"; this call names one "item"
+        fields_ = {("item" if name == "items" else name): message for name, message in error.fields.items()}
+        raise ValidationFailed(error.message, fields_) from None
     db.session.commit()
     return _answer(notice, 201)
 

@@ -90,7 +90,7 @@ def _record(notice: Notice, *, actor, now: datetime, before: str | None, note: s
     )
 
 
-def _open_notice(item: Item) -> Notice | None:
+def open_notice(item: Item) -> Notice | None:
     return db.session.scalars(
         select(Notice).where(Notice.item_id == item.id, Notice.status.in_(rules.OPEN_STATUSES)).order_by(Notice.id)
     ).first()
@@ -127,7 +127,7 @@ def issue(
             raise NotFound(_l("No such item."))
         if item.status in ("closed", "cancelled"):
             errors["items"] = _l("%(item)s is closed or cancelled.", item=item.code or item.title)
-        elif previous is None and _open_notice(item) is not None:
+        elif previous is None and open_notice(item) is not None:
             errors["items"] = _l(
                 "%(item)s already has an open notice: close or escalate it instead.", item=item.code or item.title
             )
