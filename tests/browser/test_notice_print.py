@@ -60,3 +60,33 @@ def test_print_page_passes_axe_and_fits_one_a4_page(browser, world_server, local
     assert pdf.startswith(b"%PDF-")
     assert pdf_pages(pdf) == 1
     expect(page.get_by_role("navigation")).to_be_hidden()  # the tool bar stays off the paper
+
+
+def test_a_notice_is_issued_signed_for_and_answered_in_the_browser(browser, world_server):
+    """The committee issues from the item page; the lead finds it on the start page, signs and replies."""
+    t = T("zh_CN")
+    world = world_server.world
+    reviewer = new_page(browser, world_server, t, bypass_csp=True)
+    sign_in(reviewer, t, world["committee"])
+    reviewer.goto(f"/items/{world['overdue']}")
+    reviewer.get_by_role("link", name=t("Issue a supervision notice")).click()
+    reviewer.get_by_label(t("Orange: warning (警示督办)")).check()
+    reviewer.get_by_label(t("Requirement (督办要求)")).fill("逾期五天，请三日内补足轮椅席位并回复。")
+    reviewer.get_by_role("button", name=t("Issue"), exact=True).click()
+    expect(reviewer.get_by_role("status")).to_contain_text("督办〔")
+    problems = describe(axe_violations(reviewer), "notice page (committee)")
+
+    lead = new_page(browser, world_server, t, bypass_csp=True)
+    sign_in(lead, t, world["lead"])
+    waiting = lead.get_by_role("region", name=re.compile(t("Supervision notices waiting for me")))
+    expect(waiting).to_contain_text(t("To sign for"))
+    problems += describe(axe_violations(lead), "start page with a notice (lead)")
+    waiting.get_by_role("link", name=re.compile("督办〔")).click()
+    lead.get_by_role("button", name=t("Sign for it (签收)")).click()
+    expect(lead.get_by_role("status")).to_contain_text("督办〔")
+    lead.get_by_label(t("Reply: what was done (回复)")).fill("已调集施工队，席位本周补足。")
+    lead.get_by_role("button", name=t("Reply (回复)")).click()
+    expect(lead.get_by_role("status")).to_contain_text(t("Reply (回复)"))
+    expect(lead.get_by_text(t("Replied"), exact=True).first).to_be_visible()
+    problems += describe(axe_violations(lead), "notice page (lead, replied)")
+    assert not problems, "\n".join(problems)
