@@ -5,12 +5,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
-from tests.factories import NOW, login
+from tests.factories import NOW, login, make_item, make_notice
 from tests.test_api import Api, make_tokens
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.groups.models import WorkGroup
 from tracker.items import ledger
 from tracker.items.models import LedgerEntry
 from tracker.notices import queries
@@ -376,3 +377,36 @@ def test_rules_page_checks_every_number(app, world):
     assert client.post("/admin/notices", data=values | {"blue_lag": "abc"}).status_code == 422
     assert client.post("/admin/notices", data=values | {"red_overdue_days": "12"}).status_code == 302
     assert 'value="12"' in client.get("/admin/notices").text
+
+
+def test_notice_pages_query_count_does_not_grow_with_notices(app, api, world):
+    client = _signed_in(app, "committee")
+    lead = _signed_in(app, "lead")
+    paths = {"/notices": client, "/api/v1/notices": client, "/board": client, "/": lead}
+
+    def queries_for(path, who):
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert who.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def add(n_from, n_to):
+        with app.app_context():
+            lead_user = db.session.get(User, world.lead.id)
+            group = db.session.get(WorkGroup, world.cs.id)
+            for n in range(n_from, n_to):
+                item = make_item(lead_user, group, title=f"督办批量 {n}", owner_id=world.member.id)
+                make_notice(world, item, 100 + n, level=("blue", "orange", "red")[n % 3])
+            db.session.commit()
+
+    add(0, 3)
+    few = {p: queries_for(p, who) for p, who in paths.items()}
+    add(3, 30)
+    many = {p: queries_for(p, who) for p, who in paths.items()}
+    assert many == few

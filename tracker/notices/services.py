@@ -364,7 +364,7 @@ def notices_of_item(item: Item, *, actor) -> list[Notice]:
     return db.session.scalars(
         select(Notice)
         .where(Notice.item_id == item.id)
-        .options(selectinload(Notice.issued_by), selectinload(Notice.acknowledged_by))
+        .options(selectinload(Notice.group), selectinload(Notice.issued_by), selectinload(Notice.acknowledged_by))
         .order_by(Notice.id.desc())
     ).all()
 
