@@ -1,9 +1,11 @@
 """The notice ladder's pure rules: steps, numbering, suggestions and late replies, with plain values."""
 
 from datetime import date
+from types import SimpleNamespace as NS
 
 import pytest
 
+from tracker import permissions
 from tracker.notices import rules
 from tracker.notices.rules import SuggestionRules
 
@@ -100,3 +102,41 @@ def test_late_reply_reminds_leads_then_committee_each_on_its_day():
     assert at(date(2026, 6, 8)) == [("notice-lead", reply_by), ("notice-committee", reply_by)]
     assert rules.late_reply_reminders("replied", reply_by, date(2026, 6, 8), DEFAULTS) == []
     assert rules.late_reply_reminders("acknowledged", reply_by, date(2026, 6, 6), DEFAULTS)  # signed, not answered
+
+
+# --- who may do what (tracker/permissions.py), with plain values --------------------------------
+
+
+def _user(role, groups=(), uid=1):
+    return NS(id=uid, role=role, group_ids=frozenset(groups))
+
+
+def _notice(confidential=False, group=10, owner=None):
+    item = NS(group_id=group, owner_id=owner, is_confidential=confidential, status="in_progress")
+    return NS(item=item, group_id=group)
+
+
+@pytest.mark.parametrize(
+    ("user", "answer", "decide"),
+    [
+        (_user("admin"), False, True),
+        (_user("committee"), False, True),
+        (_user("lead", [10]), True, False),
+        (_user("lead", [11]), False, False),
+        (_user("member", [10], uid=7), True, False),  # the item's owner
+        (_user("member", [10], uid=8), False, False),
+        (_user("external", uid=7), True, False),  # an external owner answers for their item
+    ],
+)
+def test_who_answers_and_who_decides(user, answer, decide):
+    notice = _notice(owner=7)
+    assert permissions.can_answer_notice(user, notice) is answer
+    assert permissions.can_decide_notice(user, notice) is decide
+
+
+def test_a_confidential_items_notice_is_hidden_like_the_item():
+    notice = _notice(confidential=True)
+    assert not permissions.can_view_notice(_user("lead", [11]), notice)
+    assert not permissions.can_answer_notice(_user("lead", [11]), notice)
+    assert permissions.can_view_notice(_user("member", [10]), notice)
+    assert permissions.can_view_notice(_user("committee"), notice)
