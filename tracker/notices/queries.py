@@ -15,13 +15,19 @@ from tracker.notices.models import LEVELS, STATUSES, Notice
 from tracker.notices.rules import OPEN_STATUSES
 
 ITEM_FILTER_VALUES = (*LEVELS, "open")
-# What every notice row shows (item, addressee, people): loaded per page, never per row.
-ROW_OPTIONS = (
-    selectinload(Notice.item),
-    selectinload(Notice.group),
-    selectinload(Notice.issued_by),
-    selectinload(Notice.acknowledged_by),
-)
+
+
+def row_options() -> tuple:
+    """What every notice row shows (item, addressee, people): loaded per page, never per row.
+
+    Built on call: loader options configure the mappers, which must wait until every model is imported.
+    """
+    return (
+        selectinload(Notice.item),
+        selectinload(Notice.group),
+        selectinload(Notice.issued_by),
+        selectinload(Notice.acknowledged_by),
+    )
 
 
 @dataclass
@@ -58,7 +64,7 @@ def filtered_notices(actor, filters: NoticeFilters):
         query = query.where(Notice.status.in_(OPEN_STATUSES))
     elif filters.status:
         query = query.where(Notice.status == filters.status)
-    return query.options(*ROW_OPTIONS).order_by(Notice.id.desc())
+    return query.options(*row_options()).order_by(Notice.id.desc())
 
 
 def item_notice_clause(value: str):
@@ -78,7 +84,7 @@ def awaiting_me(actor, limit: int = 50) -> list[Notice]:
         select(Notice)
         .join(Item, Item.id == Notice.item_id)
         .where(Notice.status.in_(("issued", "acknowledged")), or_(*mine))
-        .options(*ROW_OPTIONS)
+        .options(*row_options())
         .order_by(Notice.reply_by, Notice.id)
         .limit(limit)
     )
@@ -122,7 +128,7 @@ def red_listed(actor, limit: int = 20) -> list[Notice]:
         select(Notice)
         .join(Item, Item.id == Notice.item_id)
         .where(Notice.level == "red", Notice.status.in_(OPEN_STATUSES))
-        .options(*ROW_OPTIONS)
+        .options(*row_options())
         .order_by(Notice.reply_by, Notice.id)
         .limit(limit)
     )
