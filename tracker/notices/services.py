@@ -285,7 +285,10 @@ def suggestions(actor, now: datetime) -> list[Suggestion]:
     candidates = db.session.scalars(
         permissions.visible_items(
             select(Item).where(
-                Item.event_id == event.id, Item.status.in_(("open", "in_progress")), Item.deadline.is_not(None)
+                Item.event_id == event.id,
+                Item.status.in_(("open", "in_progress")),
+                # Every rule needs the deadline near or passed: the rest is never read.
+                Item.deadline <= today + timedelta(days=limits.blue_due_days),
             ),
             actor,
             Item,
