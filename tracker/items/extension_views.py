@@ -19,7 +19,6 @@ from tracker.items import extensions, services
 from tracker.items.forms import ExtensionDecisionForm, ExtensionRequestForm
 from tracker.items.models import ExtensionRequest, Item
 
-
 # Prefixed field names keep these forms apart from the progress and workflow forms on the same page.
 REQUEST_PREFIX, DECISION_PREFIX = "extension", "decision"
 
