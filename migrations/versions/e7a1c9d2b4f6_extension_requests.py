@@ -96,7 +96,9 @@ def _backfill():
 
 
 def downgrade():
-    with op.batch_alter_table('item', schema=None) as batch_op:
+    # In place (SQLite 3.35+ drops columns itself): rebuilding the item table would
+    # trip the ledger's foreign keys, which SQLite checks when the old table is dropped.
+    with op.batch_alter_table('item', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('extensions')
         batch_op.drop_column('original_deadline')
 

@@ -196,6 +196,8 @@ def request_extension(item: Item, *, actor, now: datetime, deadline: date | None
         status="pending",
     )
     db.session.add(request)
+    pending_exists = _l("An extension request for this item is already waiting for a decision.")
+    _flush(item, pending_exists)  # a second request sent at the same moment loses here, on the unique index
     ledger.append(
         item,
         "extension_requested",
@@ -207,7 +209,7 @@ def request_extension(item: Item, *, actor, now: datetime, deadline: date | None
         note=reason,
     )
     item.updated_at = now  # a new item version: a decision made on the old one loses
-    _flush(item, _l("An extension request for this item is already waiting for a decision."))
+    _flush(item, pending_exists)
     _notify("extension_requested", request, actor=actor, now=now)
     return request
 
