@@ -624,3 +624,17 @@ def test_weekly_briefing_lists_the_weeks_extensions_and_late_items(app, world, t
     late = later[later.index('id="late-original-h"') :]
     assert "坡道整改" in late and "2026年6月30日" in late and "2026年7月31日" in late
     assert "盲道修复" not in late  # plainly overdue: it is on the red list instead
+
+
+def test_weekly_workbook_has_the_extensions(app, world, time_machine):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _page_request(_client(app, "member"), world.items["owned"].id, reason="设备延误")
+    time_machine.move_to("2026-05-29T02:10:00Z", tick=False)
+    response = _client(app, "committee").get("/reports/weekly.xlsx?week=2026-W22")
+    book = load_workbook(BytesIO(response.data))
+    rows = list(book["延期情况"].values)
+    assert rows[1][0] == "申请" and rows[1][2] == "坡道整改" and rows[1][7] == "设备延误"
+    assert list(book["按原定时限逾期"].values)[1:] == []
