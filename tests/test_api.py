@@ -41,6 +41,7 @@ ITEM_KEYS = {
     "version",
     "created_at",
     "updated_at",
+    "warnings",
 }
 
 

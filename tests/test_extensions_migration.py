@@ -3,6 +3,8 @@
 from contextlib import ExitStack
 from datetime import date
 
+from alembic.script import ScriptDirectory
+from flask import current_app
 from flask_migrate import downgrade, upgrade
 
 from tests import factories
@@ -12,7 +14,13 @@ from tracker.extensions import db
 from tracker.items import services
 from tracker.items.models import Item
 
-BEFORE = "d8666e35a70a"  # the revision before extensions
+REVISION = "e7a1c9d2b4f6"  # extension requests, original_deadline, extensions
+
+
+def _before_extensions() -> str:
+    """The revision the extensions migration follows (migrations are re-chained as branches merge)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
 
 
 def _history(world) -> dict[str, int]:
@@ -46,7 +54,7 @@ def test_migration_fills_original_deadline_from_the_ledger(tmp_path):
             ids = _history(world)
             db.session.commit()
             db.session.remove()
-            downgrade(revision=BEFORE)  # as an install was before: no original_deadline, no count
+            downgrade(revision=_before_extensions())  # as an install was before: no original_deadline, no count
             upgrade()
             found = {
                 name: db.session.execute(

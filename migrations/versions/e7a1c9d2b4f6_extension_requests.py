@@ -1,7 +1,7 @@
 """deadline extensions: extension requests, original deadline and extension count
 
 Revision ID: e7a1c9d2b4f6
-Revises: d8666e35a70a
+Revises: 2b19e9d3005f
 Create Date: 2026-12-02 06:40:00.000000
 
 Existing items get their ``original_deadline`` from the ledger: the first deadline ever
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7a1c9d2b4f6'
-down_revision = 'd8666e35a70a'
+down_revision = '2b19e9d3005f'
 branch_labels = None
 depends_on = None
 
