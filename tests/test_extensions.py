@@ -502,6 +502,9 @@ def test_a_second_request_on_the_page_is_a_conflict_with_a_message(app, world):
     lead = _client(app, "lead")
     html = lead.get(f"/items/{world.items['owned'].id}").get_data(as_text=True)
     assert "等待组委会审批" in html and 'name="extension-reason"' not in html
+    second = _page_request(lead, world.items["owned"].id, deadline="2026-08-31")  # a form opened before
+    assert second.status_code == 409 and "该事项已有一条延期申请在等待审批" in second.get_data(as_text=True)
+    assert len(_entries(app, world.items["owned"].id)) == 1
 
 
 @pytest.mark.parametrize(
@@ -638,3 +641,30 @@ def test_weekly_workbook_has_the_extensions(app, world, time_machine):
     rows = list(book["延期情况"].values)
     assert rows[1][0] == "申请" and rows[1][2] == "坡道整改" and rows[1][7] == "设备延误"
     assert list(book["按原定时限逾期"].values)[1:] == []
+
+
+def test_a_second_decision_on_the_page_is_a_conflict_and_changes_nothing(app, world):
+    _page_request(_client(app, "member"), world.items["owned"].id)
+    request_id = _pending_id(app)
+    first, second = _client(app, "committee"), _client(app, "admin")
+    assert second.get(f"/items/{world.items['owned'].id}").status_code == 200  # the admin has the form open
+    assert (
+        first.post(f"/extension-requests/{request_id}/decision", data={"decision-decision": "approve"}).status_code
+        == 302
+    )
+    late = second.post(
+        f"/extension-requests/{request_id}/decision", data={"decision-decision": "refuse", "decision-note": "不同意"}
+    )
+    assert late.status_code == 409 and "这条申请已经审批过了" in late.get_data(as_text=True)
+    item = _item_row(app, world.items["owned"].id)
+    assert (item.deadline, item.extensions) == (date(2026, 7, 31), 1)
+    assert [e.kind for e in _entries(app, item.id)] == ["extension_requested", "extension_approved"]
+
+
+def test_a_request_on_a_cancelled_item_is_refused_on_the_page(app, world):
+    committee = _client(app, "committee")
+    item_id = world.items["owned"].id
+    committee.post(f"/items/{item_id}/transition", data={"action": "cancel", "note": "重复事项"})
+    response = _page_request(_client(app, "member"), item_id)
+    assert response.status_code == 422
+    assert "已销号或已撤销，不能延期" in response.get_data(as_text=True)

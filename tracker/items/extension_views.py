@@ -73,7 +73,8 @@ def register(bp: Blueprint, render_detail) -> None:
                 show_errors(form, error)
             except Conflict as error:
                 db.session.rollback()
-                form.form_errors.append(str(error.message))
+                # Said at the top of the page: the form it came from is no longer shown.
+                flash(str(error.message), "error")
                 status = 409
             else:
                 db.session.commit()
@@ -99,7 +100,8 @@ def register(bp: Blueprint, render_detail) -> None:
                 show_errors(form, error)
             except Conflict as error:
                 db.session.rollback()
-                form.form_errors.append(str(error.message))
+                # Said at the top of the page: the form it came from is no longer shown.
+                flash(str(error.message), "error")
                 status = 409
             else:
                 db.session.commit()
