@@ -40,6 +40,7 @@ class ItemFilters:
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
     notice: str | None = None  # blue|orange|red|open: items with such an open supervision notice
+    extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None
     sort: str = "deadline"
@@ -55,7 +56,7 @@ class ItemFilters:
             if f.name == "milestone":
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
-            elif f.name in ("overdue", "due_soon", "day_off"):
+            elif f.name in ("overdue", "due_soon", "extended", "day_off"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":
                 try:
@@ -115,6 +116,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(Item.deadline <= filters.due_before)
     if filters.notice in ITEM_FILTER_VALUES:
         query = query.where(item_notice_clause(filters.notice))
+    if filters.extended is not None:
+        query = query.where(Item.extensions > 0 if filters.extended else Item.extensions == 0)
     if filters.day_off:
         query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:
