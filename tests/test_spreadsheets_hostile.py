@@ -9,7 +9,9 @@ import pytest
 from flask_babel import force_locale
 
 from tests.factories import NOW, login
-from tests.test_spreadsheets_import import HEADER_ZH, actors, config, row, xlsx  # noqa: F401 - fixtures
+from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
+from tracker.auth.models import User
+from tracker.extensions import db
 from tracker.spreadsheets import importer
 
 FAR_ROW = 2_000_000_000
@@ -47,6 +49,23 @@ def zip_bomb(inflated: int) -> bytes:
             for _ in range(inflated // len(chunk)):
                 member.write(chunk)
     return out.getvalue()
+
+
+@pytest.fixture
+def config(config, tmp_path):
+    config["IMPORT_DIR"] = str(tmp_path / "imports")
+    return config
+
+
+@pytest.fixture
+def client(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def actors(ctx, world):
+    return {name: db.session.get(User, getattr(world, name).id) for name in ("admin", "lead")}
 
 
 def plan(data: bytes, actor) -> importer.ImportPlan:
