@@ -1,23 +1,21 @@
 """The weekly briefing as a workbook: the per-group table and the red list, ready to print."""
 
-from io import BytesIO
-
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 
 from tracker.reports.services import WeeklyReport
+from tracker.spreadsheets import writer
 
 
 def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = False):
     sheet = book.active if first else book.create_sheet()
     sheet.title = title[:31]
-    sheet.append(header)
+    writer.append(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        writer.append(sheet, row)
     sheet.freeze_panes = "A2"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
@@ -31,7 +29,7 @@ def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = 
 
 
 def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
-    book = Workbook()
+    book = writer.workbook()
     groups = [
         [
             g.code,
@@ -72,6 +70,4 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
             for r in report.red_list
         ],
     )
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return writer.to_bytes(book)
