@@ -28,7 +28,7 @@ def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = 
     return sheet
 
 
-def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
+def weekly_workbook(report: WeeklyReport, group_name, checkpoint: str = "") -> bytes:
     book = writer.workbook()
     groups = [
         [
@@ -45,7 +45,7 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
     ]
     t = report.totals
     groups.append([_("All groups"), "", t.new, t.closed, t.overdue, t.still_open, t.overdue_change, t.open_change])
-    _sheet(
+    summary = _sheet(
         book,
         _("Week %(week)s", week=report.week.label),
         [
@@ -70,4 +70,7 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
             for r in report.red_list
         ],
     )
+    if checkpoint:
+        writer.append(summary, [])
+        writer.append(summary, [_("Ledger checkpoint"), checkpoint])
     return writer.to_bytes(book)
