@@ -1,7 +1,7 @@
 """ledger keyed chain: entry hash scheme, creation snapshot, head MAC
 
 Revision ID: b7e4c2a91f3d
-Revises: d8666e35a70a
+Revises: e7a1c9d2b4f6
 Create Date: 2026-12-02 07:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e4c2a91f3d'
-down_revision = 'd8666e35a70a'
+down_revision = 'e7a1c9d2b4f6'
 branch_labels = None
 depends_on = None
 

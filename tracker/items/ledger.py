@@ -45,7 +45,12 @@ KINDS = (
     "evidence",
     "comment",
     "deadline_changed",
+    "extension_requested",
+    "extension_approved",
+    "extension_refused",
 )
+# The entries after which an item's deadline differs: its ``before`` is the deadline until then.
+DEADLINE_MOVES = ("deadline_changed", "extension_approved")
 
 
 KEYED = "k1"  # HMAC-SHA256 under TRACKER_LEDGER_KEY over the full payload
