@@ -146,3 +146,33 @@ def test_the_cli_does_not_hang_on_hostile_files(runner, world, tmp_path, maker):
     result = runner.invoke(args=["import-xlsx", str(path), "--dry-run"])
     assert time.perf_counter() - started < 10
     assert "Traceback" not in result.output
+
+
+def test_the_working_day_import_reads_hostile_sheets_within_the_same_bounds(app, client, world):
+    """The other workbook upload: a far row and a cell in column XFD cost nothing but the real cells."""
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["日期", "上班", "名称"])
+    book.active.append([date(2027, 10, 1), "休息", "国庆节"])
+    out = BytesIO()
+    book.save(out)
+
+    def change(xml: str) -> str:
+        xml = re.sub(r"<dimension[^>]*/>", "", xml)
+        wide = '<row r="3"><c r="XFD3" t="inlineStr"><is><t>宽</t></is></c></row>'
+        far = f'<row r="{FAR_ROW}"><c r="A{FAR_ROW}" t="inlineStr"><is><t>远处</t></is></c></row>'
+        return xml.replace("</sheetData>", wide + far + "</sheetData>")
+
+    data = rewrite(out.getvalue(), "xl/worksheets/sheet1.xml", change)
+    login(client, "admin")
+    started = time.perf_counter()
+    response = client.post(
+        "/admin/working-days/import",
+        data={"year": "2027", "file": (BytesIO(data), "2027.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert time.perf_counter() - started < 10
+    assert response.status_code == 302, response.get_data(as_text=True)
