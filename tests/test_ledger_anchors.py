@@ -260,3 +260,27 @@ def test_new_created_entries_carry_the_item_snapshot(app, world):
         entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "created").order_by(LedgerEntry.id))
         fields = json.loads(entry.snapshot)
     assert fields["status"] == "open" and fields["title"]
+
+
+def test_extension_decisions_replay_to_the_item(app, runner, world):
+    """Approved extensions move the deadline in the replay; refused ones leave it."""
+    from datetime import date
+
+    from tracker.auth.models import User
+    from tracker.items import extensions
+    from tracker.items.models import Item
+
+    with app.app_context(), time_machine.travel(NOW):
+        item = db.session.get(Item, world.items["owned"].id)
+        member = db.session.get(User, world.member.id)
+        committee = db.session.get(User, world.committee.id)
+        first = extensions.request_extension(item, actor=member, now=NOW, deadline=date(2026, 7, 15), reason="材料未到")
+        db.session.commit()
+        extensions.decide(first, actor=committee, now=NOW, decision="approve", note="同意")
+        db.session.commit()
+        second = extensions.request_extension(item, actor=member, now=NOW, deadline=date(2026, 7, 20), reason="再申请")
+        db.session.commit()
+        extensions.decide(second, actor=committee, now=NOW, decision="refuse", note="不行")
+        db.session.commit()
+    result = verify(runner)
+    assert result.exit_code == 0, result.output

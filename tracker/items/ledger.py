@@ -355,6 +355,11 @@ class Mismatch:
     current: str | None
 
 
+# The kinds whose ``field`` takes the value ``after`` (a refused extension names the deadline too,
+# but leaves it where it was).
+FIELD_SETTERS = ("field_changed", "status", "progress", *DEADLINE_MOVES)
+
+
 def replayed_state(entries) -> dict[int, dict[str, str | None]]:
     """Each item's fields as its ledger entries (in id order) leave them."""
     state: dict[int, dict[str, str | None]] = {}
@@ -365,7 +370,7 @@ def replayed_state(entries) -> dict[int, dict[str, str | None]]:
                 fields.update(json.loads(entry.snapshot))
             else:  # written before snapshots: the title is all it recorded
                 fields.update(title=entry.after, status="open", progress="0")
-        elif entry.field:
+        elif entry.field and entry.kind in FIELD_SETTERS:
             fields[entry.field] = entry.after
             if entry.field == "status" and entry.after == "closed":
                 fields["progress"] = "100"  # verification closes at 100 % without a progress entry
