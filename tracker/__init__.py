@@ -52,6 +52,7 @@ AREAS = (
     "board",
     "reports",
     "reminders",
+    "notify",
     "spreadsheets",
     "calendar",
     "api",

@@ -5,7 +5,7 @@ plain values (anything with the attributes used), so they are tested without
 an app or a database; ``visible_items`` turns the same rule into SQL.
 """
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_, true
 
 ADMIN, COMMITTEE, LEAD, MEMBER, EXTERNAL = "admin", "committee", "lead", "member", "external"
 OVERSIGHT = frozenset({ADMIN, COMMITTEE})
@@ -143,3 +143,17 @@ def can_manage_api_token(user, token) -> bool:
 def can_subscribe_group_calendar(user, group_id) -> bool:
     """A work group's deadline feed: its leads, and the committee and admins for any group."""
     return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+def item_readers(item, user_model, in_item_group):
+    """SQL condition on ``user_model``: who may read ``item`` (can_view_item turned around).
+
+    ``in_item_group`` is the caller's condition "the user is in the item's group"; used
+    to send a notification only to people who may open what it links to.
+    """
+    oversight = user_model.role.in_(OVERSIGHT)
+    owner = user_model.id == item.owner_id if item.owner_id is not None else false()
+    not_external = user_model.role != EXTERNAL
+    if item.is_confidential:
+        return or_(oversight, owner, and_(not_external, in_item_group))
+    return or_(oversight, owner, not_external)

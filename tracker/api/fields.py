@@ -181,3 +181,14 @@ def milestone_data(values: dict) -> dict:
         "offset_days": offset,
         "group_id": _group_id(values["group"]) if values.get("group") is not None else None,
     }
+
+
+NOTIFICATIONS_READ = {
+    "ids": Field(
+        "array",
+        "Notification ids to mark read; leave out to mark all read.",
+        items=Field("integer"),
+        max_items=500,
+    ),
+}
+INBOX_LIMIT = 100  # items per inbox section

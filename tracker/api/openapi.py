@@ -4,6 +4,8 @@ from tracker.api import fields
 from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
+from tracker.notify.inbox import ITEM_SECTIONS
+from tracker.notify.rules import KINDS as NOTIFY_KINDS
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = {
@@ -184,6 +186,14 @@ BOARD = _obj(
 NOTIFICATION = _obj(
     {
         "id": INTEGER,
+        "kind": {
+            "type": "string",
+            "description": "A workflow event (" + ", ".join(NOTIFY_KINDS) + ") or a reminder rule "
+            "(before-N, overdue, lead, committee, milestone-N, digest, activity).",
+        },
+        "item": _nullable("integer"),
+        "actor": {**_nullable("string"), "description": "Username of who did it (null for reminders)."},
+        "message": STRING,
         "rule": STRING,
         "subject": STRING,
         "body": STRING,
@@ -194,7 +204,26 @@ NOTIFICATION = _obj(
         "read": BOOLEAN,
         "read_at": _nullable("string", format="date-time"),
     },
-    required=("id", "subject", "created_at", "read"),
+    required=("id", "kind", "item", "actor", "message", "subject", "created_at", "read"),
+)
+INBOX_ITEM = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Item"},
+        {
+            "type": "object",
+            "properties": {
+                "waiting_since": {"type": "string", "description": "When the wait began (a deadline: a date)."},
+                "reason": _nullable("string"),
+            },
+        },
+    ]
+}
+INBOX = _obj(
+    {
+        **{key: {"type": "array", "items": INBOX_ITEM} for key in ITEM_SECTIONS},
+        "counts": {"type": "object", "additionalProperties": INTEGER, "description": "Items per section."},
+    },
+    required=(*ITEM_SECTIONS, "counts"),
 )
 ERROR = _obj(
     {
@@ -219,6 +248,7 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "Inbox": INBOX,
     "Error": ERROR,
 }
 
@@ -373,6 +403,20 @@ def paths() -> dict:
                 "The caller's notifications, newest first",
                 (200, _page_of("Notification"), "A page of notifications."),
                 params=page,
+            )
+        },
+        f"{PREFIX}/notifications/read": {
+            "post": operation(
+                "Mark some (``ids``) or all of the caller's notifications read",
+                (200, _obj({"marked": INTEGER}), "How many were unread and are now read."),
+                body=body_schema(fields.NOTIFICATIONS_READ),
+            )
+        },
+        f"{PREFIX}/inbox": {
+            "get": operation(
+                "What needs the caller now, by role, oldest first",
+                (200, _ref("Inbox"), "Sections that do not apply to the caller's role are empty."),
+                errors=(401,),
             )
         },
     }

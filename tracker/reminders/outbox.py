@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
+from tracker.notify.rules import OUTBOX_RULES
 from tracker.reminders import rules
 from tracker.reminders.models import CLAIMABLE, Delivery, NotificationPreference
 
@@ -39,10 +40,14 @@ class Batch:
     milestone_groups: dict = field(default_factory=dict)  # milestone id → groups with open items tied
 
 
-def claim(now: datetime, token: str, limit: int = CLAIM_BATCH) -> list[int]:
-    claimable = or_(
-        and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
-        and_(Delivery.status == "sending", Delivery.lease_until < now),
+def claim(now: datetime, token: str, limit: int = CLAIM_BATCH, *, workflow: bool = False) -> list[int]:
+    """Claim due rows: deadline reminders, or with ``workflow`` the workflow notifications (tracker.notify)."""
+    claimable = and_(
+        or_(
+            and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
+            and_(Delivery.status == "sending", Delivery.lease_until < now),
+        ),
+        Delivery.rule.in_(OUTBOX_RULES) if workflow else Delivery.rule.not_in(OUTBOX_RULES),
     )
     candidates = (
         select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
