@@ -42,7 +42,7 @@ def upgrade():
     )
     with op.batch_alter_table('item_event', schema=None) as batch_op:
         batch_op.create_index('ix_item_event_created', ['created_at'], unique=False)
-        batch_op.create_index('ix_item_event_item', ['item_id', 'id'], unique=False)
+        batch_op.create_index('ix_item_event_item', ['item_id', 'created_at'], unique=False)
 
     op.create_table('item_watch',
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -58,6 +58,7 @@ def upgrade():
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.add_column(sa.Column('event_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_delivery_event_id_item_event'), 'item_event', ['event_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_index('ix_delivery_event', ['event_id'], unique=False, postgresql_where=sa.text('event_id IS NOT NULL'), sqlite_where=sa.text('event_id IS NOT NULL'))
 
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('returned_at', sa.DateTime(timezone=True), nullable=True))
@@ -79,6 +80,7 @@ def downgrade():
         batch_op.drop_column('returned_at')
 
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_event', postgresql_where=sa.text('event_id IS NOT NULL'), sqlite_where=sa.text('event_id IS NOT NULL'))
         batch_op.drop_constraint(batch_op.f('fk_delivery_event_id_item_event'), type_='foreignkey')
         batch_op.drop_column('event_id')
 

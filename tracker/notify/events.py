@@ -181,11 +181,13 @@ def emit(
     db.session.execute(
         update(Delivery)
         .where(
-            Delivery.item_id == item.id,
-            Delivery.event_id.is_not(None),
+            Delivery.event_id.in_(
+                select(ItemEvent.id).where(
+                    ItemEvent.item_id == item.id, ItemEvent.created_at >= rules.bundle_since(now)
+                )
+            ),
             Delivery.status == "pending",
             Delivery.channel != "inapp",
-            Delivery.created_at >= rules.bundle_since(now),
         )
         .values(next_attempt_at=rules.send_after(now))
         .execution_options(synchronize_session=False)

@@ -34,7 +34,7 @@ class ItemEvent(db.Model):
     target = relationship("User", foreign_keys=[target_id])
 
     __table_args__ = (
-        Index("ix_item_event_item", "item_id", "id"),
+        Index("ix_item_event_item", "item_id", "created_at"),
         Index("ix_item_event_created", "created_at"),
     )
 

@@ -91,6 +91,13 @@ class Delivery(db.Model):
             postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
+        # Workflow notifications look up their rows by event (bundling); reminder rows stay out.
+        Index(
+            "ix_delivery_event",
+            "event_id",
+            postgresql_where=text("event_id IS NOT NULL"),
+            sqlite_where=text("event_id IS NOT NULL"),
+        ),
     )
 
 
