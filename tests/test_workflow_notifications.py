@@ -159,6 +159,10 @@ def test_reject_tells_owner_and_leads_with_the_reason_and_marks_the_item_returne
         assert [n.rule for n in inbox_of(w.lead.id)].count(rules.REJECTED) == 1
         mails = [m for m in mails_to(mail, "member@example.org") if "returned" in subject(m)]
         assert len(mails) == 1 and "坡度仍超标，请返工" in mails[0].get_body(("plain",)).get_content()
+    api = act(client, "member", "get", "/api/v1/notifications").get_json()["items"]
+    told = [n for n in api if n["kind"] == rules.REJECTED]
+    assert len(told) == 1 and told[0]["actor"] == "committee" and "坡度仍超标，请返工" in told[0]["message"]
+    assert told[0]["item"] == owned.id
     # The badge shows in the lists and on the page, and the member's inbox has it with the reason.
     act(client, "member", "get", "/")
     for url in ("/problems", f"/items/{owned.id}"):

@@ -34,6 +34,7 @@ class Entry:
     since: datetime  # when the wait began
     detail: str = ""
     item: Item | None = None
+    overdue: bool = False  # the wait is past a deadline: "overdue for …" rather than "waiting …"
 
 
 @dataclass
@@ -87,6 +88,7 @@ def _item_section(key: str, title, user, query: Select, order, limit: int, *, si
                 since=since(value) if since else value,
                 detail=notes.get(item.id, ""),
                 item=item,
+                overdue=overdue,
             )
             for item, value in rows
         ]
@@ -152,7 +154,7 @@ def overdue(user, now, today, limit):
         return None
     query = select(Item).where(_scope(user), overdue_clause(today))
     title = _l("Overdue in my groups") if user.role == permissions.LEAD else _l("My overdue items")
-    return _item_section("overdue", title, user, query, Item.deadline, limit, since=_deadline_passed)
+    return _item_section("overdue", title, user, query, Item.deadline, limit, since=_deadline_passed, overdue=True)
 
 
 @register

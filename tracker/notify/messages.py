@@ -92,8 +92,12 @@ def item_url(item_id: int, *, absolute: bool) -> str:
 
 def inapp(event: EventView) -> tuple[str, str, str]:
     """(subject, body, url) for the bell."""
-    body = "\n".join(part for part in (detail(event), item_url(event.item_id, absolute=False)) if part)
-    return clean(sentence(event))[:400], body, item_url(event.item_id, absolute=False)
+    why = detail(event)
+    body = "\n".join(part for part in (why, item_url(event.item_id, absolute=False)) if part)
+    subject = sentence(event)
+    if why and event.kind in (rules.REJECTED, rules.REOPENED, rules.CANCELLED):
+        subject = f"{subject} — {why}"  # the reason travels with the one-line message
+    return clean(subject)[:400], body, item_url(event.item_id, absolute=False)
 
 
 def _line(event: EventView, key: str = "") -> Line:

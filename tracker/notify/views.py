@@ -38,7 +38,8 @@ def waiting_text(entry) -> str:
     since = entry.since
     if isinstance(since, date) and not isinstance(since, datetime):
         return _("due %(date)s", date=format_date(since, "medium"))
-    return _("waiting %(time)s", time=format_timedelta(utcnow() - since, add_direction=False))
+    waited = format_timedelta(utcnow() - since, add_direction=False)
+    return _("overdue for %(time)s", time=waited) if entry.overdue else _("waiting %(time)s", time=waited)
 
 
 @bp.app_template_global()
