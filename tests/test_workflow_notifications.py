@@ -360,7 +360,7 @@ def test_a_rolled_back_change_queues_and_sends_nothing(app, ready, mail):
 # --- bundling, digest, preferences, watching, API ---------------------------------------------------
 
 
-def test_many_events_on_one_item_are_one_email_but_one_bell_entry_each(app, client, ready, mail):
+def test_many_events_on_one_item_are_one_email_but_one_bell_entry_each(app, client, ready, mail, robot):
     w = ready
     owned = w.items["owned"]
     for n in range(3):
@@ -374,6 +374,8 @@ def test_many_events_on_one_item_are_one_email_but_one_bell_entry_each(app, clie
         assert len(mails) == 1 and subject(mails[0]) == "[Wallchart] 3 changes to 坡道整改"
         text = mails[0].get_body(("plain",)).get_content()
         assert all(f"进展 {n}" in text for n in range(3))
+        assert len(robot.bodies) == 1  # the group's chat: one message too
+        assert robot.payloads()[0]["markdown"]["content"].count("坡道整改") == 3
 
 
 def test_daily_digest_lists_yesterdays_events_on_my_items(app, client, ready):

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from tracker import permissions
 from tracker.clock import end_of_day
@@ -73,13 +74,16 @@ def _submitted_at():
     return func.coalesce(latest, Item.updated_at)
 
 
-def _item_section(key: str, title, user, query: Select, order, limit: int, *, since=None, detail=None) -> Section:
+def _item_section(
+    key: str, title, user, query: Select, order, limit: int, *, since=None, detail=None, overdue: bool = False
+) -> Section:
     """``order`` (oldest first) is also when the wait began; ``since`` turns its value into a moment."""
     query = permissions.visible_items(query, user, Item)
     count = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Item.id).subquery()))
     entries = []
     if limit and count:
-        rows = db.session.execute(query.add_columns(order).order_by(order, Item.id).limit(limit)).unique().all()
+        query = query.add_columns(order).options(selectinload(Item.supporting_groups))  # the API shows them
+        rows = db.session.execute(query.order_by(order, Item.id).limit(limit)).unique().all()
         notes = detail([item.id for item, _ in rows]) if detail else {}
         entries = [
             Entry(
