@@ -38,6 +38,7 @@ from tracker.auth.models import User, group_membership
 from tracker.clock import UTCDateTime, local_date
 from tracker.event.services import event_timezone
 from tracker.extensions import db
+from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.notify import rules
 from tracker.notify.models import EventPreference, ItemEvent, ItemWatch
@@ -158,7 +159,7 @@ def emit(
     db.session.execute(
         _dialect_insert(Delivery).from_select(COLUMNS, users).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    group = item.group
+    group = db.session.get(WorkGroup, item.group_id)  # not item.group: stale right after a regroup
     if group is not None and group.webhook_url and not item.is_confidential:
         db.session.execute(
             _dialect_insert(Delivery)

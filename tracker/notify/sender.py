@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased, selectinload
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.clock import local_date, start_of_day
-from tracker.event.services import current_event
+from tracker.event.services import current_event, event_timezone
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
@@ -334,8 +334,6 @@ def send_due(now: datetime, tz: str, policy: reminder_rules.Policy) -> Counter:
 
 def digest_events(user, day: date) -> list[EventView]:
     """Events of local ``day`` on items the reader owns or watches, by others, that the reader may read."""
-    from tracker.event.services import event_timezone
-
     tz = event_timezone()
     start, end = start_of_day(day, tz), start_of_day(day + timedelta(days=1), tz)
     watched = select(ItemWatch.item_id).where(ItemWatch.user_id == user.id)
