@@ -57,6 +57,7 @@ AREAS = (
     "calendar",
     "api",
     "admin",
+    "workdays",
     "audit",
     "health",
 )

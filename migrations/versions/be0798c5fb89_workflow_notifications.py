@@ -1,7 +1,7 @@
 """workflow notifications
 
 Revision ID: be0798c5fb89
-Revises: d8666e35a70a
+Revises: 2b19e9d3005f
 Create Date: 2026-12-02 06:30:00.050094
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'be0798c5fb89'
-down_revision = 'd8666e35a70a'
+down_revision = '2b19e9d3005f'
 branch_labels = None
 depends_on = None
 

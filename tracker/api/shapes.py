@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from tracker.items import rules
 from tracker.notify.inbox import ITEM_SECTIONS
+from tracker.workdays import services as workdays
 
 
 def moment(value: datetime | None) -> str | None:
@@ -43,6 +44,7 @@ def item_json(item, today: date) -> dict:
         "version": item.version,
         "created_at": moment(item.created_at),
         "updated_at": moment(item.updated_at),
+        "warnings": workdays.deadline_warnings(item.deadline) if item.status in rules.OPEN_STATUSES else [],
     }
 
 
@@ -81,7 +83,12 @@ def event_json(event, now: datetime) -> dict:
         "timezone": event.timezone,
         "default_locale": event.default_locale,
         "days_to_opening": event.days_to_opening(now),
+        "working_days_to_opening": workdays.calendar(event).working_days_left(event.today(now), event.opening_date),
     }
+
+
+def working_day_json(day, working: bool, name: str) -> dict:
+    return {"date": day.isoformat(), "working": working, "name": name}
 
 
 def user_json(user) -> dict:
