@@ -1,7 +1,7 @@
 """workflow notifications
 
 Revision ID: be0798c5fb89
-Revises: 2b19e9d3005f
+Revises: e7a1c9d2b4f6
 Create Date: 2026-12-02 06:30:00.050094
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'be0798c5fb89'
-down_revision = '2b19e9d3005f'
+down_revision = 'e7a1c9d2b4f6'
 branch_labels = None
 depends_on = None
 

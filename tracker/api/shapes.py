@@ -32,6 +32,8 @@ def item_json(item, today: date) -> dict:
         "owner": item.owner.username if item.owner is not None else None,
         "measures": item.measures or "",
         "deadline": day(item.deadline),
+        "original_deadline": day(item.original_deadline),
+        "extensions": item.extensions or 0,
         "acceptance_criteria": item.acceptance_criteria or "",
         "found_on": day(item.found_on),
         "venue": item.venue or "",
@@ -146,3 +148,21 @@ def inbox_json(sections, today: date) -> dict:
             ]
     body["counts"] = counts
     return body
+
+
+def extension_json(request) -> dict:
+    """An extension request (延期申请): ``from`` is the deadline when asked, ``to`` the one asked for."""
+    return {
+        "id": request.id,
+        "item": request.item_id,
+        "requested_by": request.requested_by.username if request.requested_by is not None else None,
+        "from": day(request.from_deadline),
+        "to": day(request.to_deadline),
+        "reason": request.reason or "",
+        "status": request.status,
+        "direct": bool(request.is_direct),
+        "created_at": moment(request.created_at),
+        "decided_by": request.decided_by.username if request.decided_by is not None else None,
+        "decided_at": moment(request.decided_at),
+        "note": request.note or "",
+    }
