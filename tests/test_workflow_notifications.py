@@ -208,7 +208,7 @@ def test_deadline_change_tells_owner_and_watchers_old_and_new_date(app, client, 
     owned = w.items["owned"]
     answer = act(
         client,
-        "lead",
+        "committee",
         "patch",
         f"/api/v1/items/{owned.id}",
         json={"deadline": "2026-07-15", "reason": "设备到货延迟", "version": 1},
@@ -216,11 +216,12 @@ def test_deadline_change_tells_owner_and_watchers_old_and_new_date(app, client, 
     assert answer.status_code == 200, answer.get_json()
     with app.app_context():
         send()
-        note = inbox_of(w.member.id)[0]
-        assert note.rule == rules.DEADLINE
-        assert "Jun 30, 2026" in note.subject and "Jul 15, 2026" in note.subject
-        assert "设备到货延迟" in note.body
-        assert inbox_of(w.lead.id) == []  # the actor
+        for user_id in (w.member.id, w.lead.id):  # the owner, and the lead who watches by default
+            note = inbox_of(user_id)[0]
+            assert note.rule == rules.DEADLINE
+            assert "Jun 30, 2026" in note.subject and "Jul 15, 2026" in note.subject
+            assert "设备到货延迟" in note.body
+        assert inbox_of(w.committee.id) == []  # the actor
 
 
 def test_progress_by_someone_else_tells_owner_and_watchers_and_mentions_readers_only(app, client, ready):
@@ -410,7 +411,7 @@ def test_preferences_per_kind(app, client, ready, mail):
     act(client, "lead", "post", f"/api/v1/items/{owned.id}/ledger", json={"note": "不想听"})
     act(
         client,
-        "lead",
+        "committee",
         "patch",
         f"/api/v1/items/{owned.id}",
         json={"deadline": "2026-07-01", "reason": "r", "version": 2},
