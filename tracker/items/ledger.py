@@ -2,6 +2,9 @@
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +14,8 @@ from tracker.extensions import db
 from tracker.items.models import LedgerEntry, LedgerHead
 
 GENESIS = "0" * 64
+# (import batch id, sheet row) while an imported sheet's row is being applied.
+_ORIGIN: ContextVar[tuple[int, int] | None] = ContextVar("ledger_origin", default=None)
 KINDS = (
     "created",
     "field_changed",
@@ -23,23 +28,28 @@ KINDS = (
 
 
 def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
-    payload = json.dumps(
-        [
-            prev_hash,
-            entry.item_id,
-            entry.author_id,
-            entry.created_at.isoformat(timespec="microseconds"),
-            entry.kind,
-            entry.item_version,
-            entry.field,
-            entry.before,
-            entry.after,
-            entry.note,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = [
+        prev_hash,
+        entry.item_id,
+        entry.author_id,
+        entry.created_at.isoformat(timespec="microseconds"),
+        entry.kind,
+        entry.item_version,
+        entry.field,
+        entry.before,
+        entry.after,
+        entry.note,
+    ]
+    # Entries from an import also seal where they came from; older entries hash as before.
+    if getattr(entry, "import_batch_id", None) is not None:
+        fields += [entry.import_batch_id, entry.import_row]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def lock() -> None:
+    """Take the ledger's lock now (it is held until the transaction ends)."""
+    _locked_head()
 
 
 def _locked_head() -> LedgerHead:
@@ -71,14 +81,35 @@ def append(
 
 def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:
     """The "created" entries of many new items under one lock of the head (bulk imports)."""
+    origin = _ORIGIN.get()
     entries = [_entry(item, "created", actor, now, "", None, None, item.title) for item in items]
+    if origin is not None and isinstance(origin[1], list):  # one sheet row per created item
+        for entry, row in zip(entries, origin[1], strict=True):
+            entry.import_row = row
     _chain(_locked_head(), entries)
     return entries
 
 
+@contextmanager
+def imported_from(batch_id: int, row: int | list[int]) -> Iterator[None]:
+    """Mark every entry written inside as coming from row ``row`` of an imported sheet.
+
+    A list gives the rows of the items ``append_created`` writes, in order.
+    """
+    token = _ORIGIN.set((batch_id, row))
+    try:
+        yield
+    finally:
+        _ORIGIN.reset(token)
+
+
 def _entry(item, kind, actor, now, note, field, before, after) -> LedgerEntry:
     assert kind in KINDS, kind
+    batch_id, row = _ORIGIN.get() or (None, None)
+    row = None if isinstance(row, list) else row
     return LedgerEntry(
+        import_batch_id=batch_id,
+        import_row=row,
         item_id=item.id,
         author_id=actor.id if actor is not None else None,
         created_at=now,
