@@ -43,16 +43,24 @@ def upgrade():
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_import_batch_actor_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch'))
     )
-    with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('import_batch_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('import_row', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_ledger_entry_import_batch_id'), ['import_batch_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_ledger_entry_import_batch_id_import_batch'), 'import_batch', ['import_batch_id'], ['id'])
+    # On SQLite, a plain ADD COLUMN with an inline reference: a batch rebuild of
+    # ledger_entry would have to drop the table that evidence rows point at.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(
+            "ALTER TABLE ledger_entry ADD COLUMN import_batch_id INTEGER "
+            "CONSTRAINT fk_ledger_entry_import_batch_id_import_batch REFERENCES import_batch (id)"
+        )
+    else:
+        op.add_column('ledger_entry', sa.Column('import_batch_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f('fk_ledger_entry_import_batch_id_import_batch'), 'ledger_entry', 'import_batch', ['import_batch_id'], ['id']
+        )
+    op.add_column('ledger_entry', sa.Column('import_row', sa.Integer(), nullable=True))
+    op.create_index(op.f('ix_ledger_entry_import_batch_id'), 'ledger_entry', ['import_batch_id'], unique=False)
 
     _make_codes_unique(op.get_bind(), datetime.now(UTC))
 
-    with op.batch_alter_table('item', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_item_event_code', ['event_id', 'code'])
+    op.create_index('uq_item_event_code', 'item', ['event_id', 'code'], unique=True)
 
 
 def _make_codes_unique(conn, now: datetime) -> None:
@@ -115,11 +123,10 @@ def _make_codes_unique(conn, now: datetime) -> None:
 
 
 def downgrade():
-    with op.batch_alter_table('item', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_item_event_code', type_='unique')
+    op.drop_index('uq_item_event_code', table_name='item')
+    op.drop_index(op.f('ix_ledger_entry_import_batch_id'), table_name='ledger_entry')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_ledger_entry_import_batch_id_import_batch'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_ledger_entry_import_batch_id'))
         batch_op.drop_column('import_row')
         batch_op.drop_column('import_batch_id')
     op.drop_table('import_batch')

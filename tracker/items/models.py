@@ -10,7 +10,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -102,7 +101,8 @@ class Item(db.Model):
         # The lists' default order (deadline, soonest first): without it, page 1 sorts every row.
         Index("ix_item_deadline", "deadline", "id"),
         # 编号 is the key a 台账 sheet updates by: one item per reference in an event.
-        UniqueConstraint("event_id", "code", name="uq_item_event_code"),
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+        Index("uq_item_event_code", "event_id", "code", unique=True),
     )
 
 

@@ -203,6 +203,9 @@ class Planner:
             plan.kind = "conflict"
             return plan, []
         problems = self._edits(plan, item)
+        if "deadline" in plan.data:  # 延期 needs a reason: the row's new note, else where it came from
+            auto = _("Changed in the imported sheet %(file)s, row %(row)s.", file=self.filename, row=row.row)
+            plan.steps.reason = new_note or auto
         state = SimpleNamespace(
             status=item.status,
             owner_id=plan.data.get("owner_id", item.owner_id),
@@ -239,10 +242,6 @@ class Planner:
         owner = db.session.get(User, data["owner_id"]) if data.get("owner_id") else None
         if owner is not None and not permissions.can_own(owner, group.id):
             problems.append(self._problem(row, "owner", _cannot_own(owner, group)))
-        if "deadline" in data:
-            plan.steps.reason = row.note or _(
-                "Changed in the imported sheet %(file)s, row %(row)s.", file=self.filename, row=row.row
-            )
         return problems
 
     def _workflow(self, plan, state, *, progress: int, latest: str, edits: bool) -> list[Problem]:
