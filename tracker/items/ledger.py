@@ -53,10 +53,17 @@ def lock() -> None:
 
 
 def _locked_head() -> LedgerHead:
+    # Locked once per transaction: the lock holds until it ends, so a bulk import's
+    # thousands of entries do not each ask the database again.
+    transaction = db.session().get_transaction()
+    held = db.session.info.get("ledger_head")
+    if held is not None and held[0] is transaction and transaction is not None:
+        return held[1]
     head = db.session.scalars(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
     if head is None:
         head = LedgerHead(id=1, last_hash=GENESIS, entries=0)
         db.session.add(head)
+    db.session.info["ledger_head"] = (db.session().get_transaction(), head)
     return head
 
 

@@ -4,6 +4,9 @@ Callers pass the actor and ``now``; nothing here reads the session user or the
 clock. Callers commit.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -240,7 +243,27 @@ def changes_since(item: Item, version: int) -> list:
     return [e for e in item.ledger if e.item_version >= version]
 
 
+_DEFER_FLUSH: ContextVar[bool] = ContextVar("defer_flush", default=False)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[None]:
+    """Bulk changes (an imported sheet): one flush at the end instead of one per change.
+
+    Every change still steps the item's version, so the final UPDATE checks the
+    version the changes started from and the ledger's versions match the row's.
+    """
+    token = _DEFER_FLUSH.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_FLUSH.reset(token)
+
+
 def _flush_versioned(item: Item) -> None:
+    if _DEFER_FLUSH.get():
+        item.version += 1  # an explicit new version; the flush checks the loaded one
+        return
     item_id = item.id  # read now: a failed flush leaves the item unreadable until the rollback
     try:
         db.session.flush()

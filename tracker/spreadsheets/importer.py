@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import permissions
 from tracker.auth.models import User
@@ -248,18 +249,33 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
         for row, item in zip(new_rows, created, strict=False):
             row.item = item
     updated = []
-    for row in plan.rows:
-        if row.kind not in ("new", "update") or row.item is None:
-            continue
+    with services.deferred_writes():  # one flush for the whole sheet, versions still step per change
+        for row in plan.rows:
+            if row.kind not in ("new", "update") or row.item is None:
+                continue
+            try:
+                with ledger.imported_from(batch.id, row.row):
+                    diff.apply_steps(row, actor=actor, now=now)
+            except Conflict as error:  # the session was rolled back: stop here
+                raise ImportRejected([*problems, *_problems(plan.sheet, row.row, error)]) from None
+            except DomainError as error:
+                problems.extend(_problems(plan.sheet, row.row, error))
+            if row.kind == "update":
+                updated.append(row.item.id)
+    if not problems:
         try:
-            with ledger.imported_from(batch.id, row.row):
-                diff.apply_steps(row, actor=actor, now=now)
-        except Conflict as error:  # the session was rolled back: stop here
-            raise ImportRejected([*problems, *_problems(plan.sheet, row.row, error)]) from None
-        except DomainError as error:
-            problems.extend(_problems(plan.sheet, row.row, error))
-        if row.kind == "update":
-            updated.append(row.item.id)
+            db.session.flush()
+        except StaleDataError:  # an item changed between the check and now
+            db.session.rollback()
+            raise ImportRejected(
+                [
+                    Problem(
+                        None,
+                        plan.filename,
+                        str(_l("Someone else changed these items meanwhile; upload the file again.")),
+                    )
+                ]
+            ) from None
     del keep
     if problems:
         raise ImportRejected(problems)
