@@ -148,8 +148,10 @@ def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz
         for key in COLUMNS:
             value = row[key]
             if isinstance(value, str):
-                value = _clean(value)
-            if key in WRAPPED:
+                value = _clean(value) or None  # an empty cell is not written: less to read back
+            if value is None:
+                pass
+            elif key in WRAPPED:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.alignment = wrap
                 value = cell

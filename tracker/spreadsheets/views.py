@@ -78,6 +78,7 @@ def _preview(plan: importer.ImportPlan, token: str | None, problems=None):
         plan=plan,
         problems=problems,
         shown=[r for r in plan.rows if r.kind in CHANGING][:PREVIEW_ROWS],
+        changing=sum(r.kind in CHANGING for r in plan.rows),
         problem_limit=PREVIEW_PROBLEMS,
         confirm=confirm,
     ), (200 if token and not problems and not plan.conflicts else 422)
