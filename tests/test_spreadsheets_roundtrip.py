@@ -330,7 +330,7 @@ def test_preview_shows_changes_and_confirm_lands_on_the_affected_items(app, web,
     response = web.post("/import", data={"file": (BytesIO(sheet.bytes()), "台账.xlsx")})
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
-    assert "<strong>1</strong> new" in page and "<strong>1</strong> to update" in page
+    assert "New: <strong>1</strong>" in page and "To update: <strong>1</strong>" in page
     assert "<ins>新措施</ins>" in page and "CG-011" in page
     assert "Import: create 1, update 1" in page
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import permissions
@@ -174,7 +174,8 @@ def _existing_items(event_id: int, wanted: list[str]) -> dict[str, Item]:
         query = (
             select(Item)
             .where(Item.event_id == event_id, Item.code.in_(wanted[start : start + CHUNK]))
-            .options(selectinload(Item.supporting_groups))
+            # Groups and users are already in the session (the row reader loaded them all).
+            .options(selectinload(Item.supporting_groups), lazyload(Item.group), lazyload(Item.owner))
         )
         found.update({item.code: item for item in db.session.scalars(query).unique()})
     return found

@@ -87,6 +87,7 @@ class RowReader:
                     self.groups.setdefault(layout.squash(name), group)
         self.users: dict[str, list[User]] = defaultdict(list)
         users = db.session.scalars(select(User).options(selectinload(User.groups))).all()
+        self.usernames = {layout.squash(user.username): user for user in users}
         for user in users:  # usernames first: they are unique, display names may not be
             self.users[layout.squash(user.username)].append(user)
         for user in users:
@@ -238,10 +239,10 @@ class RowReader:
         name = cells.text(value)
         if not name:
             return None
-        candidates = self.users.get(layout.squash(name), [])
-        exact = [u for u in candidates if layout.squash(u.username) == layout.squash(name)]
-        if exact:
-            candidates = exact
+        key = layout.squash(name)
+        if key in self.usernames:  # a username names one person, whoever shares the display name
+            return self.usernames[key]
+        candidates = self.users.get(key, [])
         if not candidates:
             problem("owner", _l("No user called “%(name)s”.", name=name))
             return None
