@@ -8,6 +8,7 @@ stray spaces, a trailing colon or a bracketed note do not matter).
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracker.items.models import KEY_AREAS, SOURCES, STATUSES
 
@@ -160,6 +161,7 @@ _BRACKETED = re.compile(r"\([^)]*\)$")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)  # sheets repeat the same group, person and value names thousands of times
 def squash(text) -> str:
     """Compare form: full-width folded (NFKC), no whitespace at all, case-folded."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(text or ""))).casefold()
