@@ -373,3 +373,40 @@ def test_a_conflict_in_the_preview_is_settled_by_keeping_the_newer(app, web, dem
     assert response.status_code == 302
     db.session.expire_all()
     assert item("CG-006").measures == "网页上刚改的措施" and item("CG-008").remarks == "表格里的备注"
+
+
+def test_cli_names_conflicts_and_errors_by_row_and_keep_newer_settles_them(app, runner, demo, tmp_path):
+    admin = user("admin")
+    sheet = Sheet(export(admin, "zh", demo), "zh")
+    row = sheet.set("CG-006", "measures", "表格里的新措施")
+    sheet.set("CG-008", "remarks", "表格里的备注")
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(sheet.bytes())
+    services.update_item(
+        item("CG-006"),
+        {"measures": "网页上刚改的措施"},
+        actor=user("lead-cg"),
+        now=demo,
+        version=item("CG-006").version,
+    )
+    db.session.commit()
+    before = counts()
+
+    result = runner.invoke(args=["import-xlsx", str(path), "--dry-run"])
+    assert result.exit_code != 0
+    assert f"Row {row}, CG-006: the item changed after the export: 梁国栋 changed measures" in result.output
+    assert "nothing was imported" in result.output
+
+    result = runner.invoke(args=["import-xlsx", str(path), "--dry-run", "--keep-newer", str(row)])
+    assert result.exit_code == 0, result.output
+    assert "update CG-008: 备注 (S): — → 表格里的备注" in result.output
+    assert "Dry run: created 0, updated 1, unchanged 59. Nothing was stored." in result.output
+    db.session.expire_all()
+    assert counts() == before
+
+    sheet.set("CG-008", "progress", 150)
+    path.write_bytes(sheet.bytes())
+    result = runner.invoke(args=["import-xlsx", str(path), "--keep-newer", str(row)])
+    assert result.exit_code != 0
+    assert f"Row {sheet.row_of('CG-008')}, 整改进度(%) (U): " in result.output
+    assert counts() == before
