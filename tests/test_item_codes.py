@@ -155,7 +155,10 @@ def _old_install_with_duplicates() -> None:
     )
     for gid, code in ((1, "CG"), (2, "JS")):
         db.session.execute(
-            text("INSERT INTO work_group (id, code, name, name_en, sort_order, webhook_format) VALUES (:id, :code, :code, :code, 0, 'generic')"),
+            text(
+                "INSERT INTO work_group (id, code, name, name_en, sort_order, webhook_format)"
+                " VALUES (:id, :code, :code, :code, 0, 'generic')"
+            ),
             {"id": gid, "code": code},
         )
     rows = [
@@ -168,10 +171,10 @@ def _old_install_with_duplicates() -> None:
     for item_id, group_id, code, day in rows:
         db.session.execute(
             text(
-                "INSERT INTO item (id, event_id, code, kind, title, description, source, severity, group_id, measures,"
-                " acceptance_criteria, venue, remarks, is_confidential, status, progress, version, created_at, updated_at)"
-                " VALUES (:id, 1, :code, 'problem', :title, '', '', 'medium', :group, '', '', '', '', :no, 'open', 0, 1,"
-                " :at, :at)"
+                "INSERT INTO item (id, event_id, code, kind, title, description, source, severity, group_id,"
+                " measures, acceptance_criteria, venue, remarks, is_confidential, status, progress, version,"
+                " created_at, updated_at) VALUES (:id, 1, :code, 'problem', :title, '', '', 'medium', :group,"
+                " '', '', '', '', :no, 'open', 0, 1, :at, :at)"
             ),
             {
                 "id": item_id,

@@ -7,7 +7,7 @@ entry chained like any other, so ``ledger verify`` still passes. Then the
 database enforces one item per code and event.
 
 Revision ID: b7c41e9a2d05
-Revises: d8666e35a70a
+Revises: e7a1c9d2b4f6
 Create Date: 2026-12-02 06:40:00
 
 """
@@ -22,7 +22,7 @@ from tracker.items.codes import next_free
 from tracker.items.ledger import GENESIS, entry_hash
 
 revision = 'b7c41e9a2d05'
-down_revision = 'd8666e35a70a'
+down_revision = 'e7a1c9d2b4f6'
 branch_labels = None
 depends_on = None
 

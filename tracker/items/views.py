@@ -23,13 +23,14 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, rules, services
+from tracker.items import evidence, extension_views, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
+from tracker.workdays.notes import warn_if_day_off
 
 bp = Blueprint("items", __name__)
 
@@ -128,6 +129,7 @@ def new():
         else:
             db.session.commit()
             flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+            warn_if_day_off(item.deadline)
             return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
     return render_template("items/form.html", form=form, item=None, past_deadline=_past(form)), status
@@ -145,7 +147,7 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, **extra):
     today = today_for(utcnow())
     actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
     history = db.session.scalars(
@@ -165,6 +167,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         transition_form=transition_form or TransitionForm(),
         light=item_light(item, today),
         today=today,
+        **extra,
     ), status
 
 
@@ -202,6 +205,7 @@ def edit(item_id: int):
         else:
             db.session.commit()
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            warn_if_day_off(item.deadline)
             return redirect(url_for("items.detail", item_id=item.id))
     status = 409 if conflict is not None else (422 if form.errors else 200)
     return render_template(
@@ -279,3 +283,6 @@ def download_evidence(item_id: int, token: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+extension_views.register(bp, _render_detail)

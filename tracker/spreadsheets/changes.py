@@ -17,7 +17,7 @@ from tracker import permissions
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import labels, rules, services
+from tracker.items import extensions, labels, rules, services
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
 from tracker.spreadsheets.rows import FIELD_COLUMNS, Problem, SheetRow
@@ -238,6 +238,10 @@ class Planner:
             and permissions.can_move_item_to(self.actor, data["group_id"])
         ):
             problems.append(self._problem(row, "group", _l("Only the committee can move an item to another group.")))
+        if "deadline" in data:  # a set deadline may be the committee's to move (延期)
+            locked = extensions.direct_change_problem(self.actor, item, data["deadline"])
+            if locked:
+                problems.append(self._problem(row, "deadline", locked))
         group = db.session.get(WorkGroup, data.get("group_id", item.group_id))
         owner = db.session.get(User, data["owner_id"]) if data.get("owner_id") else None
         if owner is not None and not permissions.can_own(owner, group.id):
