@@ -6,6 +6,7 @@ from io import BytesIO
 import pytest
 from flask_babel import force_locale
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
 from tests.factories import login
@@ -399,7 +400,7 @@ def test_cli_names_conflicts_and_errors_by_row_and_keep_newer_settles_them(app, 
 
     result = runner.invoke(args=["import-xlsx", str(path), "--dry-run", "--keep-newer", str(row)])
     assert result.exit_code == 0, result.output
-    assert "update CG-008: 备注 (S): — → 表格里的备注" in result.output
+    assert f"update CG-008: 备注 ({get_column_letter(sheet.col['remarks'])}): — → 表格里的备注" in result.output
     assert "Dry run: created 0, updated 1, unchanged 59. Nothing was stored." in result.output
     db.session.expire_all()
     assert counts() == before
@@ -408,5 +409,14 @@ def test_cli_names_conflicts_and_errors_by_row_and_keep_newer_settles_them(app, 
     path.write_bytes(sheet.bytes())
     result = runner.invoke(args=["import-xlsx", str(path), "--keep-newer", str(row)])
     assert result.exit_code != 0
-    assert f"Row {sheet.row_of('CG-008')}, 整改进度(%) (U): " in result.output
+    assert f"Row {sheet.row_of('CG-008')}, 整改进度(%) ({get_column_letter(sheet.col['progress'])}): " in result.output
     assert counts() == before
+
+
+def test_a_leads_sheet_cannot_move_a_set_deadline_it_needs_an_extension(demo):
+    lead = user("lead-cg")
+    sheet = Sheet(export(lead, "zh", demo), "zh")
+    row = sheet.set("CG-003", "deadline", item("CG-003").deadline + timedelta(days=30))
+    result = plan(sheet.bytes(), lead, demo)
+    assert [(p.row, p.column.split(" (")[0]) for p in result.problems] == [(row, "整改时限")]
+    assert "only the committee moves it" in result.problems[0].message
