@@ -7,7 +7,7 @@ entry chained like any other, so ``ledger verify`` still passes. Then the
 database enforces one item per code and event.
 
 Revision ID: b7c41e9a2d05
-Revises: e7a1c9d2b4f6
+Revises: b7e4c2a91f3d
 Create Date: 2026-12-02 06:40:00
 
 """
@@ -19,10 +19,10 @@ from alembic import op
 
 from tracker.clock import UTCDateTime
 from tracker.items.codes import next_free
-from tracker.items.ledger import GENESIS, entry_hash
+from tracker.items.ledger import GENESIS, KEYED, PLAIN, _head_mac, entry_hash, ledger_key
 
 revision = 'b7c41e9a2d05'
-down_revision = 'e7a1c9d2b4f6'
+down_revision = 'b7e4c2a91f3d'
 branch_labels = None
 depends_on = None
 
@@ -96,30 +96,34 @@ def _make_codes_unique(conn, now: datetime) -> None:
 
     head = conn.execute(sa.text("SELECT last_hash, entries FROM ledger_head WHERE id = 1")).first()
     last_hash, count = (head[0], head[1]) if head else (GENESIS, 0)
+    key = ledger_key()  # chained like any new entry: keyed when TRACKER_LEDGER_KEY is set
     ledger = sa.table(
         'ledger_entry',
-        *(sa.column(name) for name in ('item_id', 'author_id', 'kind', 'item_version', 'field', 'before', 'after', 'note', 'prev_hash', 'hash')),
+        *(sa.column(name) for name in ('item_id', 'author_id', 'kind', 'item_version', 'field', 'before', 'after', 'note', 'prev_hash', 'hash', 'scheme')),
         sa.column('created_at', UTCDateTime()),
     )
     rows = []
     for item_id, version, old, new, note in changes:
         entry = SimpleNamespace(
             item_id=item_id, author_id=None, created_at=now, kind='field_changed', item_version=version,
-            field='code', before=old, after=new, note=note,
+            field='code', before=old, after=new, note=note, scheme=KEYED if key else PLAIN,
+            snapshot=None, evidence=[], import_batch_id=None, import_row=None,
         )
         entry.prev_hash = last_hash
-        entry.hash = last_hash = entry_hash(last_hash, entry)
-        rows.append(vars(entry))
+        entry.hash = last_hash = entry_hash(last_hash, entry, key)
+        rows.append({k: v for k, v in vars(entry).items() if k not in ('snapshot', 'evidence', 'import_batch_id', 'import_row')})
         conn.execute(
             sa.text("UPDATE item SET code = :code, version = version + 1, updated_at = :now WHERE id = :id"),
             {"code": new, "id": item_id, "now": now if conn.dialect.name != 'sqlite' else now.replace(tzinfo=None)},
         )
     conn.execute(ledger.insert(), rows)
     count += len(rows)
+    mac = _head_mac(key, SimpleNamespace(entries=count, last_hash=last_hash)) if key else None
+    params = {"h": last_hash, "n": count, "m": mac}
     if head:
-        conn.execute(sa.text("UPDATE ledger_head SET last_hash = :h, entries = :n WHERE id = 1"), {"h": last_hash, "n": count})
+        conn.execute(sa.text("UPDATE ledger_head SET last_hash = :h, entries = :n, mac = :m WHERE id = 1"), params)
     else:
-        conn.execute(sa.text("INSERT INTO ledger_head (id, last_hash, entries) VALUES (1, :h, :n)"), {"h": last_hash, "n": count})
+        conn.execute(sa.text("INSERT INTO ledger_head (id, last_hash, entries, mac) VALUES (1, :h, :n, :m)"), params)
 
 
 def downgrade():

@@ -130,6 +130,10 @@ class LedgerEntry(db.Model):
     # Set when the change came from an imported sheet: which upload and which row.
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
     import_row: Mapped[int | None]
+    # How ``hash`` is computed (see ledger.py): None for entries from before schemes.
+    scheme: Mapped[str | None] = mapped_column(String(8))
+    # A "created" entry's item fields as JSON, so the ledger can be replayed.
+    snapshot: Mapped[str | None] = mapped_column(Text)
 
     item = relationship("Item", back_populates="ledger")
     import_batch = relationship("ImportBatch")
@@ -143,6 +147,8 @@ class LedgerHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     entries: Mapped[int] = mapped_column(default=0)
+    # HMAC of (entries, last_hash) under TRACKER_LEDGER_KEY, when the key is set.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Evidence(db.Model):

@@ -94,7 +94,7 @@ def _keep_newer() -> frozenset[int]:
 def confirm():
     _require_import()
     form = ConfirmImportForm()
-    data = uploads.load(current_user.id, form.token.data) if form.validate_on_submit() else None
+    data = uploads.claim(current_user.id, form.token.data) if form.validate_on_submit() else None
     if data is None:
         flash(_("That upload is no longer available. Please upload the file again."), "error")
         return redirect(url_for("spreadsheets.upload"))
