@@ -102,6 +102,7 @@ def confirm():
     filename = (request.form.get("filename") or "")[:200]
     plan = importer.plan_import(data, actor=current_user, now=now, filename=filename, keep_newer=_keep_newer())
     if plan.resolvable:  # conflicts left undecided: ask again, the upload stays
+        uploads.release(current_user.id, form.token.data)
         flash(_("Each conflict needs a choice: keep the newer, or export the sheet again."), "error")
         return _preview(plan, form.token.data)
     if not plan.ok:
