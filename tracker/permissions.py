@@ -5,7 +5,9 @@ plain values (anything with the attributes used), so they are tested without
 an app or a database; ``visible_items`` turns the same rule into SQL.
 """
 
-from sqlalchemy import false, or_, true
+from types import SimpleNamespace
+
+from sqlalchemy import and_, exists, false, or_, select, true
 
 ADMIN, COMMITTEE, LEAD, MEMBER, EXTERNAL = "admin", "committee", "lead", "member", "external"
 OVERSIGHT = frozenset({ADMIN, COMMITTEE})
@@ -40,15 +42,54 @@ def can_view_item(user, item) -> bool:
     return True
 
 
+def item_visibility(user, item_model):
+    """The SQL condition on ``item_model``'s columns under which ``user`` may read a row."""
+    if user.role in OVERSIGHT:
+        return true()
+    is_owner = item_model.owner_id == user.id if user.id is not None else false()
+    if user.role == EXTERNAL:
+        return is_owner
+    own_groups = item_model.group_id.in_(user.group_ids) if user.group_ids else false()
+    return or_(item_model.is_confidential.is_(False), own_groups, is_owner)
+
+
 def visible_items(query, user, item_model):
     """Restrict an Item query to what ``user`` may read (the SQL form of can_view_item)."""
-    if user.role in OVERSIGHT:
-        return query.where(true())
-    is_owner = item_model.owner_id == user.id
-    if user.role == EXTERNAL:
-        return query.where(is_owner)
-    own_groups = item_model.group_id.in_(user.group_ids) if user.group_ids else false()
-    return query.where(or_(item_model.is_confidential.is_(False), own_groups, is_owner))
+    return query.where(item_visibility(user, item_model))
+
+
+def readable_items(user, items) -> list:
+    """The items of ``items`` (plain objects) that ``user`` may read, in their order.
+
+    Every text sent to someone (reminders, notifications, digests, robot messages) is
+    built only from what passes here or through ``visible_items``.
+    """
+    return [item for item in items if can_view_item(user, item)]
+
+
+def item_readable_by(item_model, user_model, membership):
+    """``can_view_item`` with the reader as a column: for set-based queries over (user, item) pairs.
+
+    ``membership`` is the user ↔ work group table (user_id, group_id).
+    """
+    member = membership.alias("reader_membership")  # the outer query may join the same table
+    in_group = exists(
+        select(member.c.user_id).where(member.c.user_id == user_model.id, member.c.group_id == item_model.group_id)
+    )
+    return or_(
+        user_model.role.in_(sorted(OVERSIGHT)),
+        item_model.owner_id == user_model.id,
+        and_(user_model.role != EXTERNAL, or_(item_model.is_confidential.is_(False), in_group)),
+    )
+
+
+def chat_robot_reader():
+    """Who reads a work group's chat robot: anyone may be in that chat, so no one in particular.
+
+    A signed-in member without groups or items of their own: non-confidential items
+    only, whatever group the robot belongs to.
+    """
+    return SimpleNamespace(id=None, role=MEMBER, group_ids=frozenset())
 
 
 def may_create_items(user) -> bool:
