@@ -77,7 +77,7 @@ def item_titles(found: dict) -> set[str]:
 
 def test_personal_feed_has_deadlines_as_all_day_events_and_the_milestones(app, client, world, milestone):
     url = url_of(app, "member")
-    assert url.startswith("http://localhost/calendar/feed/")
+    assert url.startswith("http://localhost:5000/calendar/feed/")
     response = fetch(app.test_client(), url)  # no session: the URL is the key
     found = events(response)
     owned = found[f"item-{world.items['owned'].id}@localhost"]

@@ -14,6 +14,8 @@ from flask_babel import force_locale as _force_locale
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
+from tracker.routing import base_url
+
 
 @lru_cache(maxsize=16)
 def _parsed(locale: str) -> Locale:
@@ -43,10 +45,6 @@ class Message:
     lines: list[Line] = field(default_factory=list)
     url: str = ""  # the main link: the item, the milestone's items, or the notifications page
     more: int = 0  # lines left out to keep the message short
-
-
-def base_url() -> str:
-    return (current_app.config.get("BASE_URL") or "http://localhost:5000").rstrip("/")
 
 
 def item_path(item_id: int) -> str:
