@@ -11,6 +11,7 @@ ACTIONS = (
     "login",
     "login_failed",
     "login_throttled",
+    "reauth_failed",
     "logout",
     "permission_denied",
     "event_saved",
