@@ -123,9 +123,9 @@ def test_no_reminder_of_any_kind_shows_a_reader_an_item_they_may_not_read(app, w
     assert not _leaks(robot_text, robot_unreadable)
 
 
-def test_milestone_rows_are_queued_only_for_members_who_can_read_a_tied_item(app, world, mail):
+def test_milestone_rows_are_queued_only_for_members_who_can_read_a_tied_item(app, world, mail, robot):
     with app.app_context():
-        prepare(world)
+        prepare(world, robot)
         milestone_day = _in_scope(world)
         # Only the confidential item stays tied: the external group member must not be reminded.
         db.session.execute(update(Item).where(Item.id != world.items["confidential"].id).values(milestone_id=None))
@@ -134,6 +134,28 @@ def test_milestone_rows_are_queued_only_for_members_who_can_read_a_tied_item(app
         reached = {d.user_id for d in rows(rule="milestone-7")}
         assert reached == {world.lead.id, world.member.id}
         assert world.external.id not in reached
+        assert not rows(rule="milestone-7", channel="webhook")  # the group chat is not told either
+        assert all("全要素彩排" not in b.decode() and "安检通道漏洞" not in b.decode() for b in robot.bodies)
+
+
+def test_robot_milestone_row_is_dropped_when_its_only_public_item_turns_confidential(app, world, mail, robot):
+    with app.app_context():
+        prepare(world, robot)
+        milestone_day = _in_scope(world)
+        db.session.execute(update(Item).where(Item.id != world.items["unowned"].id).values(milestone_id=None))
+        db.session.commit()
+        day = milestone_day - timedelta(days=7)
+        now = local(day)
+        sweep.run_sweep(now, day, services.policy(), email=True, with_digest=False)
+        db.session.commit()
+        assert rows(rule="milestone-7", channel="webhook")
+        item = db.session.get(Item, world.items["unowned"].id)
+        committee = db.session.get(User, world.committee.id)
+        items.update_item(item, {"is_confidential": True}, actor=committee, now=now, version=item.version)
+        db.session.commit()
+        sender.send_due(now, "Asia/Shanghai", services.policy())
+        assert {d.status for d in rows(rule="milestone-7", channel="webhook")} == {"skipped"}
+        assert all("全要素彩排" not in b.decode() for b in robot.bodies)
 
 
 def test_send_time_filter_drops_items_hidden_after_queueing(app, world, mail, robot):
