@@ -19,6 +19,7 @@ ACTIONS = (
     "user_saved",
     "password_changed",
     "two_factor_changed",
+    "email_changed",
     "security_saved",
     "items_imported",
     "ledger_exported",
