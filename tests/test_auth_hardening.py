@@ -351,7 +351,7 @@ def test_bearer_answers_carry_no_store(app, world, runner):
         response = client.get(path, headers=headers)
         assert response.headers.get("Cache-Control") == "no-store", (path, response.status_code)
     bad = client.get("/api/v1/items", headers={"Authorization": "Bearer wct_unknown"})
-    assert bad.status_code == 401
+    assert bad.status_code == 401 and bad.headers.get("Cache-Control") == "no-store"
 
 
 # --- Info: links from TRACKER_BASE_URL, never from Host -----------------------------------------

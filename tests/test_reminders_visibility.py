@@ -219,3 +219,32 @@ def test_readable_items_agrees_with_visible_items(app, world, role):
             .where(permissions.item_readable_by(Item, User, group_membership))
         )
         assert sorted(db.session.scalars(pairs)) == [i.id for i in in_sql]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bell_and_api_list_only_notifications_about_readable_items(app, world, role):
+    """Whatever wrote them (a reminder, a workflow event), notifications about items the reader
+    may not open are not shown, nor counted as unread."""
+    with app.app_context():
+        reader = db.session.get(User, getattr(world, role).id)
+        for item in world.items.values():
+            db.session.add(
+                Notification(
+                    user_id=reader.id, rule="overdue", item_id=item.id, subject=item.title, url=f"/items/{item.id}"
+                )
+            )
+        db.session.add(Notification(user_id=reader.id, rule="digest", subject="digest", url="/notifications"))
+        db.session.commit()
+        expected = {
+            i.title
+            for i in permissions.readable_items(reader, [db.session.get(Item, i.id) for i in world.items.values()])
+        }
+        unreadable = _unreadable(reader, world)
+    client = app.test_client()
+    factories.login(client, getattr(world, role).username)
+    body = client.get("/api/v1/notifications").get_json()
+    subjects = {n["subject"] for n in body["items"]}
+    assert subjects == expected | {"digest"}
+    assert body["total"] == len(expected) + 1
+    page = client.get("/notifications").get_data(as_text=True)
+    assert not _leaks(page, unreadable)

@@ -60,8 +60,9 @@ def _require_two_factor(user) -> None:
 
 
 def no_store_for_tokens(response):
-    """Answers to bearer tokens are never kept by a cache or a proxy (sessions get this from security)."""
-    if g.get("api_bearer"):
+    """Answers to a request with credentials in a header (a bearer token, good or bad) are never
+    kept by a cache or a proxy; session answers get this from tracker.security."""
+    if g.get("api_bearer") or "Authorization" in request.headers:
         response.headers["Cache-Control"] = "no-store"
     return response
 
