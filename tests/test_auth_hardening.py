@@ -132,9 +132,14 @@ def test_remember_me_restores_a_session_that_is_not_fresh(app, world, time_machi
     assert response.status_code == 302 and "/reauth" in response.headers["Location"]
     with app.app_context():
         assert db.session.scalars(select(ApiToken)).all() == []
-    # Confirming the password makes it fresh.
+    # Confirming the password makes it fresh, and a session of its own: it outlives the
+    # remember-me period like any signed-in session.
     assert client.post("/reauth", data={"password": PASSWORD}).status_code == 302
     assert client.post("/account/tokens", data={"name": "now fresh"}).status_code == 200
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "lead").values(remember_until=NOW))
+        db.session.commit()
+    assert client.get("/").status_code == 200
 
 
 def test_remember_me_obeys_the_idle_timeout(app, world, time_machine):

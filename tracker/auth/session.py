@@ -36,6 +36,7 @@ def start_session() -> None:
     now = time.time()
     session.permanent = True
     session["signed_in_at"] = session["seen_at"] = session["fresh_at"] = now
+    session.pop("restored", None)  # the password was given: no longer hangs on remember-me
     keep_chosen_language()
 
 
