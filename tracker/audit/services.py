@@ -24,6 +24,8 @@ ACTIONS = (
     "items_imported",
     "ledger_exported",
     "calendar_reset",
+    "working_day_saved",
+    "working_days_imported",
 )
 
 
