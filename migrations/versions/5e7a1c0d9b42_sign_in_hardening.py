@@ -1,7 +1,7 @@
 """sign-in hardening: second-factor failures and last step, server-side remember-me
 
 Revision ID: 5e7a1c0d9b42
-Revises: d8666e35a70a
+Revises: 2b19e9d3005f
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e7a1c0d9b42'
-down_revision = 'd8666e35a70a'
+down_revision = '2b19e9d3005f'
 branch_labels = None
 depends_on = None
 
