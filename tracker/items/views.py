@@ -23,7 +23,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, rules, services
+from tracker.items import evidence, extension_views, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
@@ -147,7 +147,7 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, **extra):
     today = today_for(utcnow())
     actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
     history = db.session.scalars(
@@ -167,6 +167,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         transition_form=transition_form or TransitionForm(),
         light=item_light(item, today),
         today=today,
+        **extra,
     ), status
 
 
@@ -282,3 +283,6 @@ def download_evidence(item_id: int, token: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+extension_views.register(bp, _render_detail)
