@@ -1,7 +1,7 @@
 """sign-in hardening: second-factor failures and last step, server-side remember-me
 
 Revision ID: 5e7a1c0d9b42
-Revises: e7a1c9d2b4f6
+Revises: b7e4c2a91f3d
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e7a1c0d9b42'
-down_revision = 'e7a1c9d2b4f6'
+down_revision = 'b7e4c2a91f3d'
 branch_labels = None
 depends_on = None
 
