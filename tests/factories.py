@@ -96,7 +96,7 @@ def make_world() -> World:
         member=make_user("member", "member", [cs]),
         other_lead=make_user("otherlead", "lead", [js]),
         other_member=make_user("othermember", "member", [js]),
-        external=make_user("external", "external"),
+        external=make_user("external", "external", [cs]),  # a vendor working for CG
     )
     w.items["owned"] = make_item(w.lead, cs, owner_id=w.member.id, title="坡道整改")
     w.items["unowned"] = make_item(w.lead, cs, title="盲道修复")

@@ -22,6 +22,7 @@ ACTIONS = (
     "items_imported",
     "ledger_exported",
     "calendar_reset",
+    "verify_override",
 )
 
 

@@ -16,7 +16,7 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, ledger, rules
+from tracker.items import duties, evidence, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 
@@ -110,15 +110,28 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
         clean["supporting_groups"] = [g for g in found if g.id != group_id]
         del clean["supporting_group_ids"]
 
-    if clean.get("owner_id") is not None:
+    if clean.get("owner_id") is not None and _owner_to_check(clean, item):
         owner = db.session.get(User, clean["owner_id"])
-        if owner is None or (group is not None and not permissions.can_own(owner, group.id)):
-            errors["owner_id"] = _l("The responsible person must be an active member of the group.")
+        supporting = [g.id for g in clean.get("supporting_groups", item.supporting_groups if item else [])]
+        if owner is None or (group is not None and not permissions.can_own(owner, group.id, supporting)):
+            errors["owner_id"] = _l(
+                "The responsible person must be an active member of the responsible or a supporting group."
+            )
     if clean.get("milestone_id") is not None and db.session.get(Milestone, clean["milestone_id"]) is None:
         errors["milestone_id"] = _l("Unknown milestone.")
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
     return clean
+
+
+def _owner_to_check(clean: dict, item: Item | None) -> bool:
+    """An owner is checked when chosen or when the groups change under them; an item kept as it
+    was keeps its owner even if a rule changed since."""
+    if item is None or clean["owner_id"] != item.owner_id or clean.get("group_id", item.group_id) != item.group_id:
+        return True
+    return "supporting_groups" in clean and {g.id for g in clean["supporting_groups"]} != {
+        g.id for g in item.supporting_groups
+    }
 
 
 def create_item(data: dict, *, actor, now: datetime) -> Item:
@@ -224,7 +237,8 @@ def _flush_versioned(item: Item) -> None:
 def transition(item: Item, action: str, *, actor, now: datetime, note: str = "") -> Item:
     if action not in rules.ACTIONS:
         raise ValidationFailed(_l("Unknown action."), {"action": _l("Unknown action.")})
-    if not permissions.can_transition(actor, item, action):
+    recorders = duties.progress_recorders(item.id) if action == "verify" else frozenset()
+    if not permissions.can_transition(actor, item, action, progress_recorders=recorders):
         raise PermissionDenied(_l("You may not do this to this item."))
     try:
         new_status = rules.next_status(item.status, action)
@@ -238,6 +252,7 @@ def transition(item: Item, action: str, *, actor, now: datetime, note: str = "")
         raise ValidationFailed(_l("A reason is required."), {"note": _l("A reason is required.")})
     if len(note) > 5000:
         raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=5000)})
+    duties.record_override(item, action, actor=actor, now=now, note=note, recorders=recorders)
     ledger.append(
         item,
         "status",

@@ -23,7 +23,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, rules, services
+from tracker.items import duties, evidence, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
@@ -147,13 +147,18 @@ def detail(item_id: int):
 
 def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
     today = today_for(utcnow())
-    actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
     history = db.session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.item_id == item.id)
         .options(selectinload(LedgerEntry.author), selectinload(LedgerEntry.evidence))
         .order_by(LedgerEntry.id.desc())
     ).all()
+    recorders = frozenset(e.author_id for e in history if e.kind in duties.PROGRESS_KINDS and e.author_id)
+    actions = [
+        a
+        for a in rules.actions_from(item.status)
+        if permissions.can_transition(current_user, item, a, progress_recorders=recorders)
+    ]
     return render_template(
         "items/detail.html",
         item=item,
@@ -165,6 +170,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         transition_form=transition_form or TransitionForm(),
         light=item_light(item, today),
         today=today,
+        verify_override=permissions.is_verify_override(current_user, item, "verify", recorders),
     ), status
 
 
