@@ -96,3 +96,14 @@ def worst_light(lights) -> str:
 def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
     if old != new and not reason.strip():
         raise TransitionError("a deadline change needs a reason")
+
+
+def creation_warnings(owner_id: int | None, deadline: date | None, today: date) -> list[str]:
+    """What a new item may lack but is still saved with (PRODUCT.md: old sheets are full of these):
+    the form asks for a confirmation first."""
+    found = []
+    if owner_id is None:
+        found.append("no_owner")
+    if deadline is not None and deadline < today:
+        found.append("past_deadline")
+    return found

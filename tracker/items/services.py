@@ -134,6 +134,13 @@ def _owner_to_check(clean: dict, item: Item | None) -> bool:
     }
 
 
+def check_new_item(data: dict, *, actor) -> None:
+    """Raise what ``create_item`` would refuse, writing nothing (a form's warnings come after its errors)."""
+    if not permissions.may_create_items(actor):
+        raise PermissionDenied(_l("You may not create items."))
+    _clean(data, actor=actor, item=None)
+
+
 def create_item(data: dict, *, actor, now: datetime) -> Item:
     items, errors = create_items([data], actor=actor, now=now)
     if errors:

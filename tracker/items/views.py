@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
-from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import Conflict, ValidationFailed
 from tracker.event.services import local_today as today_for
@@ -26,6 +25,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import duties, evidence, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
+from tracker.items.owner_picker import owner_choices
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
@@ -101,10 +101,9 @@ def _fill_choices(form: ItemForm, item: Item | None) -> None:
 
     form.group_id.choices = [(None, "—")] + [(g.id, label(g)) for g in allowed]
     form.supporting_group_ids.choices = [(g.id, label(g)) for g in groups]
-    users = db.session.scalars(
-        select(User).where(User.is_active_account.is_(True), User.role != "admin").order_by(User.username)
-    ).all()
-    form.owner_id.choices = [(None, "—")] + [(u.id, f"{u.name} ({u.username})") for u in users]
+    form.owner_id.choices = owner_choices(
+        groups, locale, current=item.owner if item else None, blank="—", third_party=_("third party")
+    )
     milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
     form.milestone_id.choices = [(None, "—")] + [(m.id, f"{m.t_label} {m.display_title(locale)}") for m in milestones]
 
@@ -119,18 +118,24 @@ def new():
     if request.method == "GET" and request.args.get("group"):
         group = db.session.scalars(select(WorkGroup).where(WorkGroup.code == request.args["group"])).first()
         form.group_id.data = group.id if group else None
+    warnings = []
+    if request.method == "POST" and request.form.get("confirm_warnings") != "1":
+        warnings = rules.creation_warnings(form.owner_id.data, form.deadline.data, today_for(utcnow()))
     if form.validate_on_submit():
         try:
-            item = services.create_item(form.item_data(), actor=current_user, now=utcnow())
+            if warnings:  # errors first, then the warnings; nothing is written before the confirmation
+                services.check_new_item(form.item_data(), actor=current_user)
+            item = None if warnings else services.create_item(form.item_data(), actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
-            return redirect(url_for("items.detail", item_id=item.id))
+            if item is not None:
+                db.session.commit()
+                flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+                return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
-    return render_template("items/form.html", form=form, item=None, past_deadline=_past(form)), status
+    return render_template("items/form.html", form=form, item=None, warnings=warnings), status
 
 
 def _past(form: ItemForm) -> bool:
