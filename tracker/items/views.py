@@ -49,6 +49,9 @@ def _list(view: str):
     page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = count(query)
+    last = max((total + per_page - 1) // per_page, 1)
+    if page > last:  # an old link or a typed number past the end: the last page, not an empty one
+        return redirect(url_for(request.endpoint, **filters.as_args(page=last)))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return render_template(
         LISTS[view],

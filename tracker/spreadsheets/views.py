@@ -99,7 +99,7 @@ def confirm():
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
     flash(_("Imported %(n)s items.", n=len(items)), "success")
-    return redirect(url_for("items.ledger"))
+    return redirect(url_for("items.ledger", **ItemFilters(imported=now).as_args()))  # just these items
 
 
 @bp.route("/export.<any(xlsx, csv):fmt>")
