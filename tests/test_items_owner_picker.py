@@ -43,6 +43,7 @@ def people(app, world):
         cs, js = db.session.get(type(world.cs), world.cs.id), db.session.get(type(world.js), world.js.id)
         factories.make_user("wujing", "member", [js], display_name="吴静")
         factories.make_user("vendor-js", "external", [js], display_name="计时公司")
+        factories.make_user("vendor-cg", "external", [cs], display_name="舞美公司")
         factories.make_user("gone", "member", [cs], display_name="离岗人员", is_active_account=False)
         db.session.commit()
 
@@ -53,10 +54,11 @@ def test_picker_lists_group_members_by_group_and_nobody_else(client, world, peop
     cg = next(members for label, members in groups.items() if label.startswith("CG"))
     js = next(members for label, members in groups.items() if label.startswith("JS"))
     assert "lead (lead)" in cg and "member (member)" in cg
-    assert any(label.startswith("external (external)") for label in cg)  # a vendor of CG
+    assert any(label.startswith("舞美公司 (vendor-cg)") for label in cg)  # a vendor of CG
     assert "吴静 (wujing)" in js and "吴静 (wujing)" not in cg
     listed = " ".join(cg + js)
     assert "admin" not in listed and "committee" not in listed and "离岗人员" not in listed
+    assert "(external)" not in listed  # a vendor attached to no group owns nothing
 
 
 def test_each_option_carries_the_groups_the_server_accepts_it_for(client, world, people):
