@@ -250,3 +250,21 @@ def test_whoever_recorded_progress_is_not_offered_verification(app, client, worl
     login(admin, "admin")
     page = admin.get(f"/items/{item_id}").get_data(as_text=True)
     assert 'value="verify"' in page and 'id="override-note"' not in page  # the admin had no part in it
+
+
+def test_an_admin_who_had_a_part_is_told_the_verification_is_an_override(app, client, world):
+    item_id = world.items["unowned"].id
+    with app.app_context():
+        item = db.session.get(Item, item_id)
+        admin = db.session.get(User, world.admin.id)
+        services.transition(item, "start", actor=admin, now=NOW)
+        services.transition(item, "submit", actor=admin, now=NOW)
+        db.session.commit()
+    login(client, "admin")
+    page = client.get(f"/items/{item_id}").get_data(as_text=True)
+    assert 'id="override-note"' in page
+    assert re.search(r'<textarea id="note-verify" name="note" rows="2" required>', page)
+    refused = client.post(f"/items/{item_id}/transition", data={"action": "verify", "note": ""})
+    assert refused.status_code == 422
+    done = client.post(f"/items/{item_id}/transition", data={"action": "verify", "note": "验收组缺员，代验"})
+    assert done.status_code == 302
