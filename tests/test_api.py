@@ -39,6 +39,7 @@ ITEM_KEYS = {
     "version",
     "created_at",
     "updated_at",
+    "warnings",
 }
 
 

@@ -37,6 +37,7 @@ ITEM_FILTERS = {
     "owner": Field("string", "Responsible person's username, or else display name.", max_length=100),
     "overdue": Field("boolean", "Only overdue items (true) or only items that are not (false)."),
     "due_before": Field("date", "Deadline on or before this day."),
+    "day_off": Field("boolean", "Only items due on a weekend or holiday (by the working-day calendar)."),
     "milestone": Field("integer", "Milestone id."),
     "kind": Field("string", enum=KINDS),
     "key_area": Field("string", enum=KEY_AREAS),
@@ -100,6 +101,15 @@ EVENT = {
     "default_locale": Field("string", enum=LOCALES),
 }
 EVENT_REQUIRED = ("name", "opening_at", "timezone")
+
+WORKING_DAYS_RANGE = {
+    "from": Field("date", "First day (default: 1 January of this year)."),
+    "to": Field("date", "Last day (default: 31 December of the same year); at most three years after `from`."),
+}
+WORKING_DAY = {
+    "working": Field("boolean", "true: a working day (e.g. a 调休 Saturday); false: a day off."),
+    "name": Field("string", "The holiday's name, e.g. 春节 or 国庆节 调休上班.", max_length=60),
+}
 
 GROUP = {
     "code": Field("string", "Short code, stored upper-case.", min_length=1, max_length=16),

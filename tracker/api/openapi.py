@@ -97,6 +97,11 @@ ITEM = _obj(
         "version": INTEGER,
         "created_at": MOMENT,
         "updated_at": MOMENT,
+        "warnings": {
+            "type": "array",
+            "description": "Things worth knowing that did not stop the save, e.g. `deadline_not_working_day`.",
+            "items": _obj({"code": STRING, "message": STRING}),
+        },
     }
 )
 GROUP = _obj({"id": INTEGER, "code": STRING, "name": STRING, "name_en": STRING, "sort_order": INTEGER})
@@ -124,8 +129,10 @@ EVENT = _obj(
         "timezone": STRING,
         "default_locale": STRING,
         "days_to_opening": INTEGER,
+        "working_days_to_opening": INTEGER,
     }
 )
+WORKING_DAY = _obj({"date": DATE, "working": BOOLEAN, "name": STRING})
 USER = _obj(
     {
         "id": INTEGER,
@@ -219,6 +226,7 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "WorkingDay": WORKING_DAY,
     "Error": ERROR,
 }
 
@@ -246,6 +254,7 @@ def _query(spec: dict) -> list:
     return [{"name": n, "in": "query", "required": False, "schema": field_schema(f)} for n, f in spec.items()]
 
 
+DAY = {"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}}
 ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IF_MATCH = {
     "name": "If-Match",
@@ -367,6 +376,29 @@ def paths() -> dict:
             "get": operation(
                 "The wall chart as data", (200, _ref("Board"), "Counts the caller may see."), errors=(401,)
             )
+        },
+        f"{PREFIX}/working-days": {
+            "get": operation(
+                "Days that differ from Monday to Friday (holidays and 调休)",
+                (200, _obj({"items": {"type": "array", "items": _ref("WorkingDay")}}), "The days, in order."),
+                params=_query(fields.WORKING_DAYS_RANGE),
+                errors=(401, 404, 422),
+            )
+        },
+        f"{PREFIX}/working-days/{{day}}": {
+            "put": operation(
+                "Set one day (admin)",
+                (200, _ref("WorkingDay"), "The day as it now counts."),
+                params=[DAY],
+                body=body_schema(fields.WORKING_DAY, ("working",)),
+                errors=(401, 404, 422),
+            ),
+            "delete": operation(
+                "Return one day to the Monday-to-Friday rule (admin)",
+                (200, _ref("WorkingDay"), "The day as it now counts."),
+                params=[DAY],
+                errors=(401, 403, 404, 422),
+            ),
         },
         f"{PREFIX}/notifications": {
             "get": operation(

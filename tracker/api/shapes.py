@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 from tracker.items import rules
+from tracker.workdays import services as workdays
 
 
 def moment(value: datetime | None) -> str | None:
@@ -42,6 +43,7 @@ def item_json(item, today: date) -> dict:
         "version": item.version,
         "created_at": moment(item.created_at),
         "updated_at": moment(item.updated_at),
+        "warnings": workdays.deadline_warnings(item.deadline) if item.status in rules.OPEN_STATUSES else [],
     }
 
 
@@ -80,7 +82,12 @@ def event_json(event, now: datetime) -> dict:
         "timezone": event.timezone,
         "default_locale": event.default_locale,
         "days_to_opening": event.days_to_opening(now),
+        "working_days_to_opening": workdays.calendar(event).working_days_left(event.today(now), event.opening_date),
     }
+
+
+def working_day_json(day, working: bool, name: str) -> dict:
+    return {"date": day.isoformat(), "working": working, "name": name}
 
 
 def user_json(user) -> dict:

@@ -5,6 +5,8 @@ from shapes.py. Bearer requests are exempt from the global CSRF check; session
 requests are checked in auth.py.
 """
 
+from datetime import date
+
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.milestones import services as milestone_services
+from tracker.workdays import services as workdays
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -274,3 +277,55 @@ def no_such_route(rest: str):
     if allowed:
         raise MethodNotAllowed(valid_methods=sorted(allowed))
     raise NotFound()
+
+
+@bp.route("/working-days")
+def working_days():
+    event = _event()
+    values = parse_query(fields.WORKING_DAYS_RANGE)
+    today = local_today(utcnow())
+    start = values.get("from", date(today.year, 1, 1))
+    end = values.get("to", date(start.year, 12, 31))
+    if end < start or (end - start).days > 3 * 366:
+        raise ApiError(
+            422,
+            "validation_failed",
+            _("Please correct the marked parameters."),
+            {"to": _("Give a day after `from`, at most three years later.")},
+        )
+    rows = workdays.exceptions_between(event, start, end)
+    return jsonify({"items": [shapes.working_day_json(r.day, r.working, r.name) for r in rows]})
+
+
+def _path_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(
+            422, "validation_failed", _("Please correct the marked parameters."), {"day": _("A date like 2027-02-06.")}
+        ) from None
+
+
+@bp.route("/working-days/<day>", methods=["PUT"])
+def put_working_day(day: str):
+    _require(permissions.can_administer(auth.actor()))
+    values = parse_body(read_json(), fields.WORKING_DAY, required=("working",))
+    when = _path_day(day)
+    event = _event()
+    workdays.set_day(
+        event, when, working=values["working"], name=values.get("name", ""), actor=auth.actor(), now=utcnow()
+    )
+    db.session.commit()
+    cal = workdays.calendar(event)
+    return jsonify(shapes.working_day_json(when, cal.is_working(when), cal.name(when)))
+
+
+@bp.route("/working-days/<day>", methods=["DELETE"])
+def delete_working_day(day: str):
+    _require(permissions.can_administer(auth.actor()))
+    when = _path_day(day)
+    event = _event()
+    workdays.reset_day(event, when, actor=auth.actor(), now=utcnow())
+    db.session.commit()
+    cal = workdays.calendar(event)
+    return jsonify(shapes.working_day_json(when, cal.is_working(when), cal.name(when)))

@@ -27,6 +27,7 @@ from tracker.items.queries import due_soon_clause, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
 from tracker.milestones.services import all_milestones
+from tracker.workdays import services as workdays
 
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last
 # The key areas the preparation meeting named (竞赛组织、无障碍、接待、安全) come first.
@@ -161,6 +162,7 @@ def scope_key(actor, event: Event, today: date) -> tuple:
         event.timezone,
         today.isoformat(),
         permissions.visibility_scope(actor),
+        workdays.calendar(event).version,
     )
 
 

@@ -7,10 +7,13 @@ from flask import current_app
 from sqlalchemy import Select, and_, asc, case, desc, func, select
 
 from tracker import permissions
+from tracker.extensions import db
 from tracker.items import search
 from tracker.items.models import STATUSES, Item
 from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
+from tracker.workdays.rules import MAX_SPAN_DAYS
+from tracker.workdays.services import calendar
 
 FINISHED_STATUSES = ("closed", "cancelled")
 
@@ -39,6 +42,7 @@ class ItemFilters:
     overdue: bool | None = None
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
+    day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None  # every word must match (title, number, text, venue, responsible person)
     imported: datetime | None = None  # the items one import wrote (its moment, by the viewer)
     sort: str = ""  # empty: the default order, closed and cancelled last
@@ -54,7 +58,7 @@ class ItemFilters:
             if f.name == "milestone":
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
-            elif f.name in ("overdue", "due_soon"):
+            elif f.name in ("overdue", "due_soon", "day_off"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":
                 try:
@@ -119,6 +123,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
+    if filters.day_off:
+        query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:
         query = query.where(*search.words_clauses(filters.q))
     if filters.imported:
@@ -132,7 +138,17 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     return query.order_by(order(column).nulls_last() if key in ("deadline", "code") else order(column), Item.id)
 
 
+def _days_off_of_deadlines() -> list[date]:
+    """Every day off between the earliest and the latest deadline (a few hundred dates at most)."""
+
+    first, last = db.session.execute(select(func.min(Item.deadline), func.max(Item.deadline))).one()
+    if first is None:
+        return []
+    cal = calendar()
+    span = min((last - first).days, MAX_SPAN_DAYS * 3)
+    return [d for d in (first + timedelta(days=n) for n in range(span + 1)) if not cal.is_working(d)]
+
+
 def count(query: Select) -> int:
-    from tracker.extensions import db
 
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

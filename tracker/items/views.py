@@ -30,6 +30,7 @@ from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
+from tracker.workdays.notes import warn_if_day_off
 
 bp = Blueprint("items", __name__)
 
@@ -136,6 +137,7 @@ def new():
             if item is not None:
                 db.session.commit()
                 flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+                warn_if_day_off(item.deadline)
                 return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
     return render_template("items/form.html", form=form, item=None, warnings=warnings), status
@@ -216,6 +218,7 @@ def edit(item_id: int):
         else:
             db.session.commit()
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            warn_if_day_off(item.deadline)
             return redirect(url_for("items.detail", item_id=item.id))
     status = 409 if conflict is not None else (422 if form.errors else 200)
     return render_template(
