@@ -11,7 +11,10 @@ ERROR_STATUSES = {
     401: "No credentials, or an unknown or revoked token.",
     403: "The caller may not do this (or a session write without its CSRF token).",
     404: "No such resource, or one the caller may not see.",
-    409: "The item changed since the version sent; `current_version` is the version now.",
+    409: (
+        "The item changed since the version sent, or another extension request or decision came first; "
+        "`current_version` is the item's version now."
+    ),
     413: "The body is too large.",
     415: "The body is not application/json.",
     422: "Invalid fields or parameters; `fields` has a message per name.",
@@ -85,6 +88,8 @@ ITEM = _obj(
         "owner": _nullable("string"),
         "measures": STRING,
         "deadline": _nullable("string", format="date"),
+        "original_deadline": _nullable("string", format="date", description="The first deadline ever set."),
+        "extensions": {"type": "integer", "minimum": 0, "description": "Times the deadline was extended (延期)."},
         "acceptance_criteria": STRING,
         "found_on": _nullable("string", format="date"),
         "venue": STRING,
@@ -203,6 +208,22 @@ NOTIFICATION = _obj(
     },
     required=("id", "subject", "created_at", "read"),
 )
+EXTENSION_REQUEST = _obj(
+    {
+        "id": INTEGER,
+        "item": INTEGER,
+        "requested_by": _nullable("string"),
+        "from": _nullable("string", format="date"),
+        "to": DATE,
+        "reason": STRING,
+        "status": {"type": "string", "enum": ["pending", "approved", "refused"]},
+        "direct": {"type": "boolean", "description": "A committee's direct change, approved as it was made."},
+        "created_at": MOMENT,
+        "decided_by": _nullable("string"),
+        "decided_at": _nullable("string", format="date-time"),
+        "note": STRING,
+    }
+)
 ERROR = _obj(
     {
         "error": {
@@ -226,6 +247,7 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "ExtensionRequest": EXTENSION_REQUEST,
     "WorkingDay": WORKING_DAY,
     "Error": ERROR,
 }
@@ -372,6 +394,7 @@ def paths() -> dict:
                 errors=(401, 404, 409, 422),
             ),
         },
+        **_extension_paths(page),
         f"{PREFIX}/board": {
             "get": operation(
                 "The wall chart as data", (200, _ref("Board"), "Counts the caller may see."), errors=(401,)
@@ -405,6 +428,37 @@ def paths() -> dict:
                 "The caller's notifications, newest first",
                 (200, _page_of("Notification"), "A page of notifications."),
                 params=page,
+            )
+        },
+    }
+
+
+def _extension_paths(page: list) -> dict:
+    request_id = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    return {
+        f"{PREFIX}/items/{{item_id}}/extension-requests": {
+            "post": operation(
+                "Request a later deadline (the item's responsible person or a group lead)",
+                (201, _ref("ExtensionRequest"), "The pending request; the deadline moves only when approved."),
+                params=[ITEM_ID],
+                body=body_schema(fields.EXTENSION_REQUEST, ("deadline", "reason")),
+                errors=(401, 404, 409, 422),
+            )
+        },
+        f"{PREFIX}/extension-requests": {
+            "get": operation(
+                "Extension requests on items the caller may see, oldest first",
+                (200, _page_of("ExtensionRequest"), "A page of extension requests."),
+                params=_query(fields.EXTENSION_FILTERS) + page,
+            )
+        },
+        f"{PREFIX}/extension-requests/{{request_id}}/decision": {
+            "post": operation(
+                "Approve or refuse an extension request (committee, admin)",
+                (200, _ref("ExtensionRequest"), "The decided request."),
+                params=[request_id],
+                body=body_schema(fields.EXTENSION_DECISION, ("decision",)),
+                errors=(401, 404, 409, 422),
             )
         },
     }

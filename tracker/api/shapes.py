@@ -31,6 +31,8 @@ def item_json(item, today: date) -> dict:
         "owner": item.owner.username if item.owner is not None else None,
         "measures": item.measures or "",
         "deadline": day(item.deadline),
+        "original_deadline": day(item.original_deadline),
+        "extensions": item.extensions or 0,
         "acceptance_criteria": item.acceptance_criteria or "",
         "found_on": day(item.found_on),
         "venue": item.venue or "",
@@ -130,3 +132,21 @@ def entry_json(entry) -> dict:
 
 def page_json(rows: list, total: int, page: int, per_page: int) -> dict:
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
+
+
+def extension_json(request) -> dict:
+    """An extension request (延期申请): ``from`` is the deadline when asked, ``to`` the one asked for."""
+    return {
+        "id": request.id,
+        "item": request.item_id,
+        "requested_by": request.requested_by.username if request.requested_by is not None else None,
+        "from": day(request.from_deadline),
+        "to": day(request.to_deadline),
+        "reason": request.reason or "",
+        "status": request.status,
+        "direct": bool(request.is_direct),
+        "created_at": moment(request.created_at),
+        "decided_by": request.decided_by.username if request.decided_by is not None else None,
+        "decided_at": moment(request.decided_at),
+        "note": request.note or "",
+    }

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
 from tracker.admin import services as admin_services
-from tracker.api import auth, errors, fields, pages, shapes
+from tracker.api import auth, errors, extension_requests, fields, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
 from tracker.clock import utcnow
@@ -23,6 +23,7 @@ from tracker.errors import Conflict
 from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
 from tracker.groups.models import WorkGroup
+from tracker.items import extensions as item_extensions
 from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
@@ -187,6 +188,8 @@ def patch_item(item_id: int):
         db.session.rollback()
         current = services.get_visible_item(item_id, actor=actor).version
         raise Conflict(error.message, current) from None
+    except item_extensions.DeadlineLocked as error:
+        raise extension_requests.deadline_locked(error) from None
     db.session.commit()
     return _item_response(item)
 
@@ -260,6 +263,9 @@ def notifications():
     per_page = min(per_page, NOTIFICATIONS_PER_PAGE)
     rows, total = user_notifications(auth.actor(), page, per_page)
     return jsonify(shapes.page_json(rows, total, page, per_page))
+
+
+extension_requests.register(bp, _page)
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

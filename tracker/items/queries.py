@@ -10,12 +10,10 @@ from tracker import permissions
 from tracker.extensions import db
 from tracker.items import search
 from tracker.items.models import STATUSES, Item
-from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
+from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
 from tracker.workdays.services import calendar
-
-FINISHED_STATUSES = ("closed", "cancelled")
 
 SORTS = {
     "deadline": Item.deadline,
@@ -42,6 +40,7 @@ class ItemFilters:
     overdue: bool | None = None
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
+    extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None  # every word must match (title, number, text, venue, responsible person)
     imported: datetime | None = None  # the items one import wrote (its moment, by the viewer)
@@ -58,7 +57,7 @@ class ItemFilters:
             if f.name == "milestone":
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
-            elif f.name in ("overdue", "due_soon", "day_off"):
+            elif f.name in ("overdue", "due_soon", "extended", "day_off"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":
                 try:
@@ -123,6 +122,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
+    if filters.extended is not None:
+        query = query.where(Item.extensions > 0 if filters.extended else Item.extensions == 0)
     if filters.day_off:
         query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:

@@ -16,7 +16,7 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import duties, evidence, ledger, rules
+from tracker.items import duties, evidence, extensions, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 
@@ -169,6 +169,7 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
         for name, value in clean.items():
             setattr(item, name, value)
         item.status, item.progress = "open", 0
+        item.original_deadline = item.deadline
         items.append(item)
     if errors:
         return [], errors
@@ -196,6 +197,7 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
     if version != item.version:
         raise Conflict(_l("Someone else changed this item."), item.version, changes_since(item, version))
     clean = _clean(data, actor=actor, item=item)
+    extensions.check_direct_change(item, clean, actor=actor)
     if "deadline" in clean and clean["deadline"] != item.deadline and not reason.strip():
         raise ValidationFailed(
             _l("Please correct the marked fields."),
@@ -220,6 +222,8 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
         )
         setattr(item, name, value)
         changed.append(name)
+        if name == "deadline":
+            extensions.deadline_moved(item, old, value, actor=actor, now=now, reason=reason)
     if changed:
         item.updated_at = now
         _flush_versioned(item)

@@ -22,7 +22,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import duties, evidence, rules, services
+from tracker.items import duties, evidence, extension_views, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.owner_picker import owner_choices
@@ -155,7 +155,7 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, **extra):
     today = today_for(utcnow())
     history = db.session.scalars(
         select(LedgerEntry)
@@ -181,6 +181,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         light=item_light(item, today),
         today=today,
         verify_override=permissions.is_verify_override(current_user, item, "verify", recorders),
+        **extra,
     ), status
 
 
@@ -296,3 +297,6 @@ def download_evidence(item_id: int, token: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+extension_views.register(bp, _render_detail)
