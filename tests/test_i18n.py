@@ -4,6 +4,7 @@ To refresh the catalogs after adding text (English msgids, Chinese default):
     .venv/bin/pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
     .venv/bin/pybabel update -i /tmp/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
 then translate the new zh_CN entries and copy each msgid into the en catalog's msgstr.
+and compile them (the .mo files are committed): .venv/bin/python -m tracker.i18n
 """
 
 import re
@@ -20,7 +21,7 @@ from tests.factories import login
 from tracker.auth.models import User
 from tracker.event.models import Event
 from tracker.extensions import db
-from tracker.i18n import TRANSLATIONS
+from tracker.i18n import RECOMPILE, TRANSLATIONS, stale_catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("zh_CN", "en")
@@ -266,3 +267,12 @@ def test_times_are_shown_in_the_event_time_zone(app):
         app.preprocess_request()
         shown = app.jinja_env.filters["moment"](datetime(2026, 9, 18, 12, 0, tzinfo=UTC))
     assert "8:00" in shown and "PM" in shown
+
+
+def test_compiled_catalogs_match_their_sources():
+    """The .mo files are committed so every way of starting the app speaks Chinese."""
+    stale = stale_catalogs()
+    assert not stale, (
+        f"{', '.join(stale)} out of date with the .po files: run `{RECOMPILE}` "
+        "from the checkout (e.g. `.venv/bin/python -m tracker.i18n`) and commit the .mo files"
+    )
