@@ -58,12 +58,30 @@ class ItemForm(FlaskForm):
         return {name: getattr(self, name).data for name in EDITABLE_FIELDS}
 
 
+def carry_version(form: FlaskForm, version: int) -> None:
+    """Let the form be saved against ``version`` next time (after a conflict).
+
+    Setting ``data`` is not enough: a field renders what was posted while there is any.
+    """
+    form.version.data = version
+    form.version.raw_data = [str(version)]
+
+
+def _version_field():
+    return IntegerField(
+        widget=HiddenInput(),
+        validators=[Optional(), NumberRange(0, MAX_ID, message=_l("The form is out of date; reload the item."))],
+    )
+
+
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     note = TextAreaField(_l("Reason or note"), validators=[Length(max=5000)])
+    version = _version_field()
 
 
 class ProgressForm(FlaskForm):
     note = TextAreaField(_l("Progress note"), validators=[Length(max=5000)])
     progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files (photos, PDF, Office)"))
+    version = _version_field()

@@ -23,8 +23,8 @@ KINDS = (
 
 
 def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
-    payload = json.dumps(
-        [
+    """The entry's hash; the names snapshot counts only where there is one (older entries have none)."""
+    fields = [
             prev_hash,
             entry.item_id,
             entry.author_id,
@@ -35,7 +35,11 @@ def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
             entry.before,
             entry.after,
             entry.note,
-        ],
+        ]
+    if entry.names is not None:
+        fields.append(entry.names)
+    payload = json.dumps(
+        fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -60,11 +64,16 @@ def append(
     field: str | None = None,
     before=None,
     after=None,
+    names: str | None = None,
 ) -> LedgerEntry:
-    """Add one entry in the caller's transaction, chained to the newest one."""
+    """Add one entry in the caller's transaction, chained to the newest one.
+
+    ``names`` is the JSON snapshot of the names behind ``before``/``after`` (history.names_for).
+    """
     if item.id is None:
         db.session.flush()
     entry = _entry(item, kind, actor, now, note, field, before, after)
+    entry.names = names
     _chain(_locked_head(), [entry])
     return entry
 

@@ -96,3 +96,16 @@ def worst_light(lights) -> str:
 def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
     if old != new and not reason.strip():
         raise TransitionError("a deadline change needs a reason")
+
+
+def normalise_text(value: str | None, *, multiline: bool = True) -> str:
+    """Text as it is stored: Unix line endings, no trailing spaces on any line, no blank
+    lines around it; a one-line field keeps no line breaks at all.
+
+    Browsers post textareas with CRLF and sheets carry stray spaces: without this, saving
+    an unchanged form would record "changed" with the same text before and after.
+    """
+    lines = [line.rstrip() for line in (value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if not multiline:
+        return " ".join(line.strip() for line in lines if line.strip())
+    return "\n".join(lines).strip()

@@ -23,8 +23,8 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, rules, services
-from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
+from tracker.items import evidence, history, rules, services
+from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
@@ -130,7 +130,7 @@ def new():
             flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
             return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
-    return render_template("items/form.html", form=form, item=None, past_deadline=_past(form)), status
+    return render_template("items/form.html", form=form, item=None, conflict=None, past_deadline=_past(form)), status
 
 
 def _past(form: ItemForm) -> bool:
@@ -145,19 +145,20 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, conflict=None):
     today = today_for(utcnow())
     actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
-    history = db.session.scalars(
+    entries = db.session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.item_id == item.id)
         .options(selectinload(LedgerEntry.author), selectinload(LedgerEntry.evidence))
         .order_by(LedgerEntry.id.desc())
     ).all()
+    locale = str(get_locale())
     return render_template(
         "items/detail.html",
         item=item,
-        history=history,
+        history=history.readable(entries, locale),
         actions=actions,
         can_edit=permissions.can_edit_item(current_user, item),
         can_contribute=permissions.can_contribute(current_user, item),
@@ -165,6 +166,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         transition_form=transition_form or TransitionForm(),
         light=item_light(item, today),
         today=today,
+        conflict=None if conflict is None else history.readable(conflict, locale),
     ), status
 
 
@@ -194,8 +196,8 @@ def edit(item_id: int):
         except Conflict:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)
-            conflict = services.changes_since(item, version)
-            form.version.data = item.version
+            conflict = history.readable(services.changes_since(item, version), str(get_locale()))
+            carry_version(form, item.version)
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
@@ -216,7 +218,11 @@ def transition(item_id: int):
     form = TransitionForm()
     if form.validate_on_submit():
         try:
-            services.transition(item, form.action.data, actor=current_user, now=utcnow(), note=form.note.data)
+            services.transition(
+                item, form.action.data, actor=current_user, now=utcnow(), note=form.note.data, version=form.version.data
+            )
+        except Conflict:
+            return _lost_race(item_id, form.version.data, transition_form=form)
         except ValidationFailed as error:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)
@@ -225,6 +231,16 @@ def transition(item_id: int):
         db.session.commit()
         flash(_("%(action)s: done.", action=_action_label(form.action.data)), "success")
     return redirect(url_for("items.detail", item_id=item.id))
+
+
+def _lost_race(item_id: int, version: int | None, **forms):
+    """The item page again after someone else's change won: what was typed stays in its form."""
+    db.session.rollback()
+    item = services.get_visible_item(item_id, actor=current_user)
+    for form in forms.values():
+        carry_version(form, item.version)
+    changes = services.changes_since(item, version) if version is not None else []
+    return _render_detail(item, status=409, conflict=changes, **forms)
 
 
 def _action_label(action: str) -> str:
@@ -248,7 +264,10 @@ def progress(item_id: int):
                 note=form.note.data,
                 progress=form.progress.data,
                 uploads=uploads,
+                version=form.version.data,
             )
+        except Conflict:
+            return _lost_race(item_id, form.version.data, progress_form=form)
         except ValidationFailed as error:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)

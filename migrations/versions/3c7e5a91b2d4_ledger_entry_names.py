@@ -1,0 +1,26 @@
+"""ledger entry names: a snapshot of the names behind ids in before/after
+
+Revision ID: 3c7e5a91b2d4
+Revises: d8666e35a70a
+Create Date: 2026-12-02 06:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '3c7e5a91b2d4'
+down_revision = 'd8666e35a70a'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('names', sa.Text(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
+        batch_op.drop_column('names')
