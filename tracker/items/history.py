@@ -45,9 +45,11 @@ class ReadableEntry:
 
 
 def person_label(user: User | None) -> str | None:
+    """Display name and username, so two people with one name stay apart."""
     if user is None:
         return None
-    return f"{user.display_name} ({user.username})" if user.display_name else user.username
+    name = (user.display_name or "").strip()
+    return f"{name} ({user.username})" if name and name != user.username else user.username
 
 
 def group_label(group: WorkGroup, locale: str) -> str:

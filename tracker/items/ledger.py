@@ -25,17 +25,17 @@ KINDS = (
 def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
     """The entry's hash; the names snapshot counts only where there is one (older entries have none)."""
     fields = [
-            prev_hash,
-            entry.item_id,
-            entry.author_id,
-            entry.created_at.isoformat(timespec="microseconds"),
-            entry.kind,
-            entry.item_version,
-            entry.field,
-            entry.before,
-            entry.after,
-            entry.note,
-        ]
+        prev_hash,
+        entry.item_id,
+        entry.author_id,
+        entry.created_at.isoformat(timespec="microseconds"),
+        entry.kind,
+        entry.item_version,
+        entry.field,
+        entry.before,
+        entry.after,
+        entry.note,
+    ]
     if entry.names is not None:
         fields.append(entry.names)
     payload = json.dumps(

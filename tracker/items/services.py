@@ -242,9 +242,7 @@ def _flush_versioned(item: Item) -> None:
         raise Conflict(_l("Someone else changed this item."), current) from None
 
 
-def transition(
-    item: Item, action: str, *, actor, now: datetime, note: str = "", version: int | None = None
-) -> Item:
+def transition(item: Item, action: str, *, actor, now: datetime, note: str = "", version: int | None = None) -> Item:
     """Move an item along the workflow; ``version``, when given, is the copy the actor saw."""
     if action not in rules.ACTIONS:
         raise ValidationFailed(_l("Unknown action."), {"action": _l("Unknown action.")})

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 
+from tracker.i18n import is_english
 from tracker.reports.services import WeeklyReport
 
 
@@ -68,7 +69,15 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
         _("Overdue"),
         [_("No."), _("Title"), _("Work group"), _("Responsible person"), _("Deadline"), _("Days overdue"), _("New")],
         [
-            [r.code or r.id, r.title, r.group, r.owner or "", r.deadline, r.days_overdue, _("yes") if r.is_new else ""]
+            [
+                r.code or r.id,
+                r.title,
+                r.group_label(is_english()),
+                r.owner or "",
+                r.deadline,
+                r.days_overdue,
+                _("yes") if r.is_new else "",
+            ]
             for r in report.red_list
         ],
     )
