@@ -59,7 +59,7 @@ def test_entries_stored_with_bare_ids_and_codes_read_as_names_and_words(app, cli
     assert "— → CG · 场馆建设与无障碍环境组; JS · 竞赛组织组" in zh
     assert "— → 综合演练" in zh
     assert "不涉密 → 涉密" in zh
-    assert "— → 群众反映" in zh and "— → 无障碍环境改造" in zh
+    assert "— → 群众反馈" in zh and "— → 无障碍环境改造" in zh
     for raw in ("public_feedback", "accessibility<", "→ yes", f"→ {world.member.id}<", "CG,JS"):
         assert raw not in zh
     en = history(client, item_id, "en")

@@ -46,13 +46,32 @@ def is_english() -> bool:
     return str(get_locale()).startswith("en")
 
 
+# One readable format per language: "2 Dec 2026, 12:14" and "2026年12月2日 12:14", never "12/2/26".
+DATE_PATTERNS = {"en": "d MMM y", "zh": "y年M月d日"}
+
+
+def _language() -> str:
+    return "en" if is_english() else "zh"
+
+
+def readable_date(day) -> str:
+    """A calendar day for people, in the current language (pages, exports, messages)."""
+    return format_date(day, DATE_PATTERNS[_language()])
+
+
+def readable_moment(moment: datetime) -> str:
+    """A moment in the event's time zone, in the current language, 24-hour clock."""
+    separator = ", " if _language() == "en" else " "
+    return format_datetime(moment, DATE_PATTERNS[_language()] + f"'{separator}'HH:mm")
+
+
 def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
     # Flask-Babel caches the locale on ``g``; a request inside a longer-lived app context
     # (a CLI command or a test's context) must still choose its own language.
     app.before_request(refresh)
-    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
-    app.jinja_env.filters["moment"] = lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
+    app.jinja_env.filters["day"] = lambda d: readable_date(d) if d else ""
+    app.jinja_env.filters["moment"] = lambda dt: readable_moment(dt) if isinstance(dt, datetime) else ""
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_english=is_english,

@@ -29,7 +29,10 @@ class ItemForm(FlaskForm):
     code = StringField(_l("No."), validators=[Optional(), Length(max=32)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    source = StringField(_l("Source"), validators=[Length(max=200)])
+    # The known sources by name; a free-text source from a sheet or the API stays a choice (views).
+    source = SelectField(
+        _l("Source"), choices=_choices(labels.SOURCE, blank="—"), validators=[Length(max=200)], validate_choice=False
+    )
     key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"), validate_choice=False)
     severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
     # Ids are checked by the service (existence and permission), with a message per field.

@@ -23,7 +23,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, history, rules, services
+from tracker.items import evidence, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
@@ -107,6 +107,9 @@ def _fill_choices(form: ItemForm, item: Item | None) -> None:
     form.owner_id.choices = [(None, "—")] + [(u.id, f"{u.name} ({u.username})") for u in users]
     milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
     form.milestone_id.choices = [(None, "—")] + [(m.id, f"{m.t_label} {m.display_title(locale)}") for m in milestones]
+    current_source = item.source if item is not None else ""
+    if current_source and current_source not in labels.SOURCE:
+        form.source.choices = [*form.source.choices, (current_source, current_source)]
 
 
 @bp.route("/items/new", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.reminders import services
+from tracker.reminders import labels, services
 from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm, WebhookForm
 from tracker.reminders.models import STATUSES
 from tracker.reminders.webhook import mask_url
@@ -136,6 +136,8 @@ def deliveries():
         status=status,
         statuses=STATUSES,
         status_labels=DELIVERY_STATUS,
+        channel_label=labels.channel_label,
+        rule_label=labels.rule_label,
     )
 
 
