@@ -1,4 +1,5 @@
-"""ledger entry names: a snapshot of the names behind ids in before/after
+"""ledger entry names (the names behind ids in before/after) and notification data
+(what a reminder was made from, to show it in the reader's language)
 
 Revision ID: 3c7e5a91b2d4
 Revises: d8666e35a70a
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('names', sa.Text(), nullable=True))
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('data', sa.Text(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_column('data')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_column('names')
