@@ -188,3 +188,14 @@ def test_normalise_text_rules():
     assert normalise_text("a\rb") == "a\nb"
     assert normalise_text(" one\r\ntwo ", multiline=False) == "one two"
     assert normalise_text(None) == ""
+
+
+def test_a_lost_status_change_does_not_copy_its_note_into_the_progress_form(app, client, world):
+    item_id = world.items["owned"].id
+    seen = load(app, item_id).version
+    rival_edit(app, item_id, "lead", venue="东区看台")
+    login(client, "member")
+    page = client.post(
+        f"/items/{item_id}/transition", data={"action": "start", "note": "今天开工", "version": str(seen)}
+    ).get_data(as_text=True)
+    assert page.count("今天开工") == 1  # in the action's own field only

@@ -165,8 +165,9 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         actions=actions,
         can_edit=permissions.can_edit_item(current_user, item),
         can_contribute=permissions.can_contribute(current_user, item),
-        progress_form=progress_form or ProgressForm(),
-        transition_form=transition_form or TransitionForm(),
+        # Both forms post a "note": the one not sent starts empty, not with the other's text.
+        progress_form=progress_form or ProgressForm(formdata=None),
+        transition_form=transition_form or TransitionForm(formdata=None),
         light=item_light(item, today),
         today=today,
         conflict=None if conflict is None else history.readable(conflict, locale),
