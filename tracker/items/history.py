@@ -10,13 +10,14 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.i18n import readable_date
 from tracker.items import labels
 from tracker.items.models import LedgerEntry
 from tracker.milestones.models import Milestone
@@ -124,7 +125,7 @@ def _value(field: str | None, raw: str | None, kept, current: dict, locale: str)
         return str(CONFIDENTIAL.get(raw, raw))
     if field in ("deadline", "found_on"):
         try:
-            return format_date(date.fromisoformat(raw), "medium")
+            return readable_date(date.fromisoformat(raw))
         except ValueError:
             return raw
     if field == "progress":
