@@ -199,3 +199,24 @@ def test_a_lost_status_change_does_not_copy_its_note_into_the_progress_form(app,
         f"/items/{item_id}/transition", data={"action": "start", "note": "今天开工", "version": str(seen)}
     ).get_data(as_text=True)
     assert page.count("今天开工") == 1  # in the action's own field only
+
+
+def test_a_no_op_from_any_door_writes_nothing(app, world):
+    """Same groups in another order, an empty code, the same text with other line endings."""
+    with app.test_request_context("/"):
+        item = db.session.get(Item, world.items["unowned"].id)
+        lead = db.session.get(User, world.lead.id)
+        first = {"supporting_group_ids": [world.js.id], "measures": "一\n二"}
+        services.update_item(item, first, actor=lead, now=NOW, version=item.version)
+        db.session.commit()
+        version, count = item.version, len(item.ledger)
+        changed = services.update_item(
+            item,
+            {"supporting_group_ids": [world.js.id, world.js.id], "code": "", "measures": "一 \r\n二\r\n"},
+            actor=lead,
+            now=NOW,
+            version=item.version,
+        )
+        db.session.commit()
+        db.session.refresh(item)
+        assert changed == [] and item.version == version and len(item.ledger) == count
