@@ -27,6 +27,8 @@ ITEM_KEYS = {
     "owner",
     "measures",
     "deadline",
+    "original_deadline",
+    "extensions",
     "acceptance_criteria",
     "found_on",
     "venue",
@@ -39,6 +41,7 @@ ITEM_KEYS = {
     "version",
     "created_at",
     "updated_at",
+    "warnings",
 }
 
 
@@ -322,9 +325,9 @@ def test_lead_may_not_move_an_item_to_another_group(api, world, app):
 
 def test_deadline_change_needs_a_reason(api, world):
     path = f"/items/{world.items['owned'].id}"
-    without = api["lead"]("PATCH", path, json={"version": 1, "deadline": "2026-07-31"})
+    without = api["committee"]("PATCH", path, json={"version": 1, "deadline": "2026-07-31"})
     assert without.status_code == 422 and "reason" in without.get_json()["error"]["fields"]
-    with_reason = api["lead"]("PATCH", path, json={"version": 1, "deadline": "2026-07-31", "reason": "材料延误"})
+    with_reason = api["committee"]("PATCH", path, json={"version": 1, "deadline": "2026-07-31", "reason": "材料延误"})
     assert with_reason.status_code == 200 and with_reason.get_json()["deadline"] == "2026-07-31"
 
 

@@ -87,9 +87,11 @@ def test_deadline_change_needs_a_reason(w):
     item = w.items["unowned"]
     later = item.deadline + timedelta(days=10)
     with pytest.raises(ValidationFailed) as error:
-        services.update_item(item, {"deadline": later}, actor=w.lead, now=NOW, version=item.version)
+        services.update_item(item, {"deadline": later}, actor=w.committee, now=NOW, version=item.version)
     assert "reason" in error.value.fields
-    services.update_item(item, {"deadline": later}, actor=w.lead, now=NOW, version=item.version, reason="材料延迟到货")
+    services.update_item(
+        item, {"deadline": later}, actor=w.committee, now=NOW, version=item.version, reason="材料延迟到货"
+    )
     entry = item.ledger[-1]
     assert entry.kind == "deadline_changed" and entry.note == "材料延迟到货"
 

@@ -136,7 +136,8 @@ def test_page_and_workbook_show_the_same_numbers(app, client, week):
     assert response.status_code == 200
     assert "weekly-2026-W24.xlsx" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(response.data))
-    summary, red = book.worksheets
+    summary, red, extended, late = book.worksheets  # then the week's extensions (延期)
+    assert [extended.max_row, late.max_row] == [1, 1]  # headers only: nothing was extended
     rows = {row[0]: row for row in summary.iter_rows(min_row=2, values_only=True)}
     assert rows["AA"][2:8] == (1, 1, 4, 5, 3, 0)
     red_rows = list(red.iter_rows(min_row=2, values_only=True))

@@ -56,6 +56,7 @@ AREAS = (
     "calendar",
     "api",
     "admin",
+    "workdays",
     "audit",
     "health",
 )

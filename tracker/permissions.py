@@ -143,3 +143,28 @@ def can_manage_api_token(user, token) -> bool:
 def can_subscribe_group_calendar(user, group_id) -> bool:
     """A work group's deadline feed: its leads, and the committee and admins for any group."""
     return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+def can_change_deadline_directly(user, item) -> bool:
+    """Set a deadline without a request: the committee and admins always, others only while there is none.
+
+    ``item`` is None for an item not created yet. Once an item has a deadline, a lead or
+    member moves it only by an extension request that the committee approves (延期).
+    """
+    if user.role in OVERSIGHT:
+        return True
+    return item is None or item.deadline is None
+
+
+def can_request_extension(user, item) -> bool:
+    """Ask for a later deadline: the item's responsible person or a lead of its group."""
+    if not can_view_item(user, item):
+        return False
+    return leads_group(user, item.group_id) or _is_owner(user, item)
+
+
+def can_decide_extension(user, item, request=None) -> bool:
+    """Approve or refuse an extension: the committee and admins, never on their own request."""
+    if user.role not in OVERSIGHT or not can_view_item(user, item):
+        return False
+    return request is None or request.requested_by_id != user.id

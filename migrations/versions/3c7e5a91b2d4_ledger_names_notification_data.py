@@ -2,7 +2,7 @@
 (what a reminder was made from, to show it in the reader's language)
 
 Revision ID: 3c7e5a91b2d4
-Revises: d8666e35a70a
+Revises: e7a1c9d2b4f6
 Create Date: 2026-12-02 06:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c7e5a91b2d4'
-down_revision = 'd8666e35a70a'
+down_revision = 'e7a1c9d2b4f6'
 branch_labels = None
 depends_on = None
 

@@ -123,4 +123,7 @@ ROUTES += [
     Route("admin.security", "GET", "/admin/security", ADMIN_ONLY),
     Route("admin.security", "POST", "/admin/security", ADMIN_POST, data={"require_totp": ""}),
 ]
-ROUTES += [Route("auth.account", "GET", "/account", roles(OK))]
+ROUTES += [
+    Route("auth.account", "GET", "/account", roles(OK)),
+    Route("auth.change_email", "POST", "/account/email", roles(ANY_OK), data={"email": "someone@office.local"}),
+]

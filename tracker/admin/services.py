@@ -7,6 +7,7 @@ from tracker.errors import ValidationFailed
 from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.workdays import services as workdays
 
 EVENT_FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
 
@@ -30,7 +31,8 @@ def save_event(event: Event | None, data: dict) -> Event:
     errors = check_event(data)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
-    if event is None:
+    created = event is None
+    if created:
         event = Event()
         db.session.add(event)
     for name in EVENT_FIELDS:
@@ -39,6 +41,8 @@ def save_event(event: Event | None, data: dict) -> Event:
     event.name_en = event.name_en or ""
     event.host_city = event.host_city or ""
     db.session.flush()
+    if created:  # a new event starts with the official holidays the library knows
+        workdays.seed_event(event)
     return event
 
 

@@ -36,7 +36,9 @@ ITEM_FILTERS = {
     ),
     "owner": Field("string", "Responsible person's username.", max_length=64),
     "overdue": Field("boolean", "Only overdue items (true) or only items that are not (false)."),
+    "extended": Field("boolean", "Only items whose deadline was extended (true) or never extended (false)."),
     "due_before": Field("date", "Deadline on or before this day."),
+    "day_off": Field("boolean", "Only items due on a weekend or holiday (by the working-day calendar)."),
     "milestone": Field("integer", "Milestone id."),
     "kind": Field("string", enum=KINDS),
     "key_area": Field("string", enum=KEY_AREAS),
@@ -95,6 +97,15 @@ EVENT = {
 }
 EVENT_REQUIRED = ("name", "opening_at", "timezone")
 
+WORKING_DAYS_RANGE = {
+    "from": Field("date", "First day (default: 1 January of this year)."),
+    "to": Field("date", "Last day (default: 31 December of the same year); at most three years after `from`."),
+}
+WORKING_DAY = {
+    "working": Field("boolean", "true: a working day (e.g. a 调休 Saturday); false: a day off."),
+    "name": Field("string", "The holiday's name, e.g. 春节 or 国庆节 调休上班.", max_length=60),
+}
+
 GROUP = {
     "code": Field("string", "Short code, stored upper-case.", min_length=1, max_length=16),
     "name": Field("string", "Chinese name.", min_length=1, max_length=100),
@@ -117,7 +128,8 @@ MILESTONE = {
 def item_read_only(updating: bool = False) -> dict:
     """Fields a client sees but may not send, with the reason it is told."""
     fixed = _("Set by the server.")
-    read_only = {name: fixed for name in ("id", "overdue", "created_at", "updated_at")}
+    server_set = ("id", "overdue", "created_at", "updated_at", "original_deadline", "extensions")
+    read_only = {name: fixed for name in server_set}
     read_only["status"] = _("Change the status with POST /items/{id}/transitions.")
     read_only["progress"] = _("Report progress with POST /items/{id}/ledger.")
     if not updating:
@@ -181,3 +193,17 @@ def milestone_data(values: dict) -> dict:
         "offset_days": offset,
         "group_id": _group_id(values["group"]) if values.get("group") is not None else None,
     }
+
+
+EXTENSION_REQUEST = {
+    "deadline": Field("date", "The new deadline asked for: not before today, later than the current one."),
+    "reason": Field("string", "Why more time is needed (required).", min_length=1, max_length=2000),
+}
+EXTENSION_DECISION = {
+    "decision": Field("string", enum=("approve", "refuse")),
+    "note": Field("string", "The reviewer's note; required to refuse.", max_length=5000),
+}
+EXTENSION_FILTERS = {
+    "status": Field("string", enum=("pending", "approved", "refused")),
+    "item": Field("integer", "Only the requests on this item."),
+}

@@ -11,7 +11,10 @@ ERROR_STATUSES = {
     401: "No credentials, or an unknown or revoked token.",
     403: "The caller may not do this (or a session write without its CSRF token).",
     404: "No such resource, or one the caller may not see.",
-    409: "The item changed since the version sent; `current_version` is the version now.",
+    409: (
+        "The item changed since the version sent, or another extension request or decision came first; "
+        "`current_version` is the item's version now."
+    ),
     413: "The body is too large.",
     415: "The body is not application/json.",
     422: "Invalid fields or parameters; `fields` has a message per name.",
@@ -85,6 +88,8 @@ ITEM = _obj(
         "owner": _nullable("string"),
         "measures": STRING,
         "deadline": _nullable("string", format="date"),
+        "original_deadline": _nullable("string", format="date", description="The first deadline ever set."),
+        "extensions": {"type": "integer", "minimum": 0, "description": "Times the deadline was extended (延期)."},
         "acceptance_criteria": STRING,
         "found_on": _nullable("string", format="date"),
         "venue": STRING,
@@ -97,6 +102,11 @@ ITEM = _obj(
         "version": INTEGER,
         "created_at": MOMENT,
         "updated_at": MOMENT,
+        "warnings": {
+            "type": "array",
+            "description": "Things worth knowing that did not stop the save, e.g. `deadline_not_working_day`.",
+            "items": _obj({"code": STRING, "message": STRING}),
+        },
     }
 )
 GROUP = _obj({"id": INTEGER, "code": STRING, "name": STRING, "name_en": STRING, "sort_order": INTEGER})
@@ -124,8 +134,10 @@ EVENT = _obj(
         "timezone": STRING,
         "default_locale": STRING,
         "days_to_opening": INTEGER,
+        "working_days_to_opening": INTEGER,
     }
 )
+WORKING_DAY = _obj({"date": DATE, "working": BOOLEAN, "name": STRING})
 USER = _obj(
     {
         "id": INTEGER,
@@ -196,6 +208,22 @@ NOTIFICATION = _obj(
     },
     required=("id", "subject", "created_at", "read"),
 )
+EXTENSION_REQUEST = _obj(
+    {
+        "id": INTEGER,
+        "item": INTEGER,
+        "requested_by": _nullable("string"),
+        "from": _nullable("string", format="date"),
+        "to": DATE,
+        "reason": STRING,
+        "status": {"type": "string", "enum": ["pending", "approved", "refused"]},
+        "direct": {"type": "boolean", "description": "A committee's direct change, approved as it was made."},
+        "created_at": MOMENT,
+        "decided_by": _nullable("string"),
+        "decided_at": _nullable("string", format="date-time"),
+        "note": STRING,
+    }
+)
 ERROR = _obj(
     {
         "error": {
@@ -219,6 +247,8 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "ExtensionRequest": EXTENSION_REQUEST,
+    "WorkingDay": WORKING_DAY,
     "Error": ERROR,
 }
 
@@ -246,6 +276,7 @@ def _query(spec: dict) -> list:
     return [{"name": n, "in": "query", "required": False, "schema": field_schema(f)} for n, f in spec.items()]
 
 
+DAY = {"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}}
 ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IF_MATCH = {
     "name": "If-Match",
@@ -363,16 +394,71 @@ def paths() -> dict:
                 errors=(401, 404, 409, 422),
             ),
         },
+        **_extension_paths(page),
         f"{PREFIX}/board": {
             "get": operation(
                 "The wall chart as data", (200, _ref("Board"), "Counts the caller may see."), errors=(401,)
             )
+        },
+        f"{PREFIX}/working-days": {
+            "get": operation(
+                "Days that differ from Monday to Friday (holidays and 调休)",
+                (200, _obj({"items": {"type": "array", "items": _ref("WorkingDay")}}), "The days, in order."),
+                params=_query(fields.WORKING_DAYS_RANGE),
+                errors=(401, 404, 422),
+            )
+        },
+        f"{PREFIX}/working-days/{{day}}": {
+            "put": operation(
+                "Set one day (admin)",
+                (200, _ref("WorkingDay"), "The day as it now counts."),
+                params=[DAY],
+                body=body_schema(fields.WORKING_DAY, ("working",)),
+                errors=(401, 404, 422),
+            ),
+            "delete": operation(
+                "Return one day to the Monday-to-Friday rule (admin)",
+                (200, _ref("WorkingDay"), "The day as it now counts."),
+                params=[DAY],
+                errors=(401, 403, 404, 422),
+            ),
         },
         f"{PREFIX}/notifications": {
             "get": operation(
                 "The caller's notifications, newest first",
                 (200, _page_of("Notification"), "A page of notifications."),
                 params=page,
+            )
+        },
+    }
+
+
+def _extension_paths(page: list) -> dict:
+    request_id = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    return {
+        f"{PREFIX}/items/{{item_id}}/extension-requests": {
+            "post": operation(
+                "Request a later deadline (the item's responsible person or a group lead)",
+                (201, _ref("ExtensionRequest"), "The pending request; the deadline moves only when approved."),
+                params=[ITEM_ID],
+                body=body_schema(fields.EXTENSION_REQUEST, ("deadline", "reason")),
+                errors=(401, 404, 409, 422),
+            )
+        },
+        f"{PREFIX}/extension-requests": {
+            "get": operation(
+                "Extension requests on items the caller may see, oldest first",
+                (200, _page_of("ExtensionRequest"), "A page of extension requests."),
+                params=_query(fields.EXTENSION_FILTERS) + page,
+            )
+        },
+        f"{PREFIX}/extension-requests/{{request_id}}/decision": {
+            "post": operation(
+                "Approve or refuse an extension request (committee, admin)",
+                (200, _ref("ExtensionRequest"), "The decided request."),
+                params=[request_id],
+                body=body_schema(fields.EXTENSION_DECISION, ("decision",)),
+                errors=(401, 404, 409, 422),
             )
         },
     }

@@ -1,8 +1,11 @@
 """HTML pages of the API area: a user's own API tokens, and the API reference for people."""
 
+import re
+
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from tracker.api import services
 from tracker.api.forms import RevokeForm, TokenForm
@@ -12,6 +15,7 @@ from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.i18n import is_english
 
 bp = Blueprint("api_pages", __name__)
 
@@ -65,6 +69,22 @@ def revoke_token(token_id: int):
         db.session.commit()
         flash(_("Token “%(name)s” revoked. Programs using it are refused from now on.", name=token.name), "success")
     return redirect(url_for("api_pages.tokens"))
+
+
+@bp.app_template_filter("api_prose")
+def api_prose(text: str | None) -> Markup:
+    """The reference's prose in the reader's language, `code` spans shown as code.
+
+    A text with no translation yet keeps its English, marked as such for screen readers.
+    """
+    if not text:
+        return Markup("")
+    translated = _(text)
+    parts = re.split(r"`([^`]+)`", translated)
+    html = Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else p for i, p in enumerate(parts))
+    if translated == text and not is_english():
+        return Markup('<span lang="en">{}</span>').format(html)
+    return html
 
 
 @bp.route("/api/docs")

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 from tracker.items import rules
+from tracker.workdays import services as workdays
 
 
 def moment(value: datetime | None) -> str | None:
@@ -30,6 +31,8 @@ def item_json(item, today: date) -> dict:
         "owner": item.owner.username if item.owner is not None else None,
         "measures": item.measures or "",
         "deadline": day(item.deadline),
+        "original_deadline": day(item.original_deadline),
+        "extensions": item.extensions or 0,
         "acceptance_criteria": item.acceptance_criteria or "",
         "found_on": day(item.found_on),
         "venue": item.venue or "",
@@ -42,6 +45,7 @@ def item_json(item, today: date) -> dict:
         "version": item.version,
         "created_at": moment(item.created_at),
         "updated_at": moment(item.updated_at),
+        "warnings": workdays.deadline_warnings(item.deadline) if item.status in rules.OPEN_STATUSES else [],
     }
 
 
@@ -80,7 +84,12 @@ def event_json(event, now: datetime) -> dict:
         "timezone": event.timezone,
         "default_locale": event.default_locale,
         "days_to_opening": event.days_to_opening(now),
+        "working_days_to_opening": workdays.calendar(event).working_days_left(event.today(now), event.opening_date),
     }
+
+
+def working_day_json(day, working: bool, name: str) -> dict:
+    return {"date": day.isoformat(), "working": working, "name": name}
 
 
 def user_json(user) -> dict:
@@ -123,3 +132,21 @@ def entry_json(entry) -> dict:
 
 def page_json(rows: list, total: int, page: int, per_page: int) -> dict:
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
+
+
+def extension_json(request) -> dict:
+    """An extension request (延期申请): ``from`` is the deadline when asked, ``to`` the one asked for."""
+    return {
+        "id": request.id,
+        "item": request.item_id,
+        "requested_by": request.requested_by.username if request.requested_by is not None else None,
+        "from": day(request.from_deadline),
+        "to": day(request.to_deadline),
+        "reason": request.reason or "",
+        "status": request.status,
+        "direct": bool(request.is_direct),
+        "created_at": moment(request.created_at),
+        "decided_by": request.decided_by.username if request.decided_by is not None else None,
+        "decided_at": moment(request.decided_at),
+        "note": request.note or "",
+    }

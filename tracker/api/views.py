@@ -5,6 +5,8 @@ from shapes.py. Bearer requests are exempt from the global CSRF check; session
 requests are checked in auth.py.
 """
 
+from datetime import date
+
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
 from tracker.admin import services as admin_services
-from tracker.api import auth, errors, fields, pages, shapes
+from tracker.api import auth, errors, extension_requests, fields, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
 from tracker.clock import utcnow
@@ -21,10 +23,12 @@ from tracker.errors import Conflict
 from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
 from tracker.groups.models import WorkGroup
+from tracker.items import extensions as item_extensions
 from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.milestones import services as milestone_services
+from tracker.workdays import services as workdays
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -184,6 +188,8 @@ def patch_item(item_id: int):
         db.session.rollback()
         current = services.get_visible_item(item_id, actor=actor).version
         raise Conflict(error.message, current) from None
+    except item_extensions.DeadlineLocked as error:
+        raise extension_requests.deadline_locked(error) from None
     db.session.commit()
     return _item_response(item)
 
@@ -259,6 +265,9 @@ def notifications():
     return jsonify(shapes.page_json(rows, total, page, per_page))
 
 
+extension_requests.register(bp, _page)
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def no_such_route(rest: str):
     """Unknown paths and methods under /api/v1 answer JSON, not the HTML error page."""
@@ -274,3 +283,55 @@ def no_such_route(rest: str):
     if allowed:
         raise MethodNotAllowed(valid_methods=sorted(allowed))
     raise NotFound()
+
+
+@bp.route("/working-days")
+def working_days():
+    event = _event()
+    values = parse_query(fields.WORKING_DAYS_RANGE)
+    today = local_today(utcnow())
+    start = values.get("from", date(today.year, 1, 1))
+    end = values.get("to", date(start.year, 12, 31))
+    if end < start or (end - start).days > 3 * 366:
+        raise ApiError(
+            422,
+            "validation_failed",
+            _("Please correct the marked parameters."),
+            {"to": _("Give a day after `from`, at most three years later.")},
+        )
+    rows = workdays.exceptions_between(event, start, end)
+    return jsonify({"items": [shapes.working_day_json(r.day, r.working, r.name) for r in rows]})
+
+
+def _path_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(
+            422, "validation_failed", _("Please correct the marked parameters."), {"day": _("A date like 2027-02-06.")}
+        ) from None
+
+
+@bp.route("/working-days/<day>", methods=["PUT"])
+def put_working_day(day: str):
+    _require(permissions.can_administer(auth.actor()))
+    values = parse_body(read_json(), fields.WORKING_DAY, required=("working",))
+    when = _path_day(day)
+    event = _event()
+    workdays.set_day(
+        event, when, working=values["working"], name=values.get("name", ""), actor=auth.actor(), now=utcnow()
+    )
+    db.session.commit()
+    cal = workdays.calendar(event)
+    return jsonify(shapes.working_day_json(when, cal.is_working(when), cal.name(when)))
+
+
+@bp.route("/working-days/<day>", methods=["DELETE"])
+def delete_working_day(day: str):
+    _require(permissions.can_administer(auth.actor()))
+    when = _path_day(day)
+    event = _event()
+    workdays.reset_day(event, when, actor=auth.actor(), now=utcnow())
+    db.session.commit()
+    cal = workdays.calendar(event)
+    return jsonify(shapes.working_day_json(when, cal.is_working(when), cal.name(when)))

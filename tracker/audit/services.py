@@ -18,10 +18,13 @@ ACTIONS = (
     "user_saved",
     "password_changed",
     "two_factor_changed",
+    "email_changed",
     "security_saved",
     "items_imported",
     "ledger_exported",
     "calendar_reset",
+    "working_day_saved",
+    "working_days_imported",
 )
 
 

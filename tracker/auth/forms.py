@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -22,6 +22,10 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(
         _l("New password again"), validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))]
     )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[Length(max=200)])
 
 
 class ReauthForm(FlaskForm):

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -12,6 +13,21 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 
 MIN_PASSWORD = 8
+EMAIL_MAX = 200
+
+# Work mail on an office intranet often lives under ``.local`` (RFC 6762 reserves it for
+# multicast DNS, so email-validator refuses it by default; its documented switch is this list).
+email_validator.SPECIAL_USE_DOMAIN_NAMES = [d for d in email_validator.SPECIAL_USE_DOMAIN_NAMES if d != "local"]
+
+
+def normalise_email(email: str) -> str | None:
+    """The address in its normal form, or None when it is not one (intranet domains are fine)."""
+    if len(email) > EMAIL_MAX:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False, globally_deliverable=False).normalized
+    except EmailNotValidError:
+        return None
 
 
 def find_groups(codes: list[str]) -> tuple[list[WorkGroup], list[str]]:
@@ -42,9 +58,8 @@ def check_user_fields(
         errors["role"] = _l("Choose a role.")
     normalised = None
     if email:
-        try:
-            normalised = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
+        normalised = normalise_email(email)
+        if normalised is None:
             errors["email"] = _l("Not a valid email address.")
     return errors, normalised
 
@@ -107,6 +122,17 @@ def change_own_password(user: User, current: str, new: str, *, now: datetime) ->
     user.end_sessions()
     audit.record("password_changed", actor=user, target=user.username, now=now)
     return True
+
+
+def change_own_email(user: User, email: str, *, now: datetime) -> None:
+    """Set or clear one's own address; reminders by email go there from now on."""
+    email = (email or "").strip()
+    normalised = normalise_email(email) if email else None
+    if email and normalised is None:
+        raise ValidationFailed(_l("The address was not saved."), {"email": _l("Not a valid email address.")})
+    if normalised != user.email:
+        audit.record("email_changed", actor=user, target=user.username, now=now)
+        user.email = normalised
 
 
 def verify_second_factor(user_id: int, code: str, *, now: datetime) -> User | None:

@@ -30,6 +30,15 @@ def start_session() -> None:
     now = time.time()
     session.permanent = True
     session["signed_in_at"] = session["seen_at"] = now
+    keep_chosen_language()
+
+
+def keep_chosen_language() -> None:
+    """A language picked before signing in (on the sign-in page) becomes the person's own."""
+    chosen = session.get("locale")
+    if chosen in current_app.config["LANGUAGES"] and current_user.locale != chosen:
+        current_user.locale = chosen
+        db.session.commit()
 
 
 def enforce_session_lifetime():

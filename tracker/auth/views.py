@@ -1,18 +1,21 @@
 import time
 from urllib.parse import urlsplit
 
+import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
 from tracker.audit import services as audit
 from tracker.auth import two_factor as two_factor_rules
-from tracker.auth.forms import CodeForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
-from tracker.auth.services import change_own_password, sign_in, verify_second_factor
+from tracker.auth.forms import CodeForm, EmailForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
+from tracker.auth.services import change_own_email, change_own_password, sign_in, verify_second_factor
 from tracker.auth.session import recent_login_required, start_session
 from tracker.clock import utcnow
+from tracker.errors import ValidationFailed
 from tracker.extensions import db, limiter
+from tracker.forms import show_errors
 
 bp = Blueprint("auth", __name__)
 
@@ -104,6 +107,7 @@ def two_factor():
                 return redirect(url_for("auth.two_factor"))
         return render_template("auth/two_factor.html", form=form, enabled=True)
     secret = session.setdefault("totp_setup_secret", two_factor_rules.new_secret())
+    uri = two_factor_rules.provisioning_uri(current_user, secret)
     if form.validate_on_submit():
         if two_factor_rules.code_is_valid(secret, form.code.data, utcnow()):
             codes = two_factor_rules.enable(current_user, secret)
@@ -119,8 +123,15 @@ def two_factor():
         form=form,
         enabled=False,
         secret=secret,
-        uri=two_factor_rules.provisioning_uri(current_user, secret),
+        uri=uri,
+        qr=_qr_code(uri),
     ), 422 if form.errors else 200
+
+
+def _qr_code(text: str) -> Markup:
+    """The setup link as a QR code for the phone's camera: inline SVG, nothing fetched."""
+    svg = segno.make(text, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff", omitsize=False)
+    return Markup(svg)  # noqa: S704 (segno writes only path data from the encoded bits)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -177,17 +188,25 @@ def reauth():
     return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
 
 
-ACCOUNT_LINKS = (
-    ("auth.change_password", _l("Change password")),
-    ("auth.two_factor", _l("Two-factor sign-in")),
-    ("reminders.preferences", _l("Reminder channels and daily digest")),
-    ("calendar.index", _l("Calendar feed for your phone")),
-    ("api_pages.tokens", _l("My API tokens")),
-)
-
-
 @bp.route("/account")
 @login_required
 def account():
-    links = [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
-    return render_template("auth/account.html", links=links)
+    return render_template("auth/account.html", email_form=EmailForm(email=current_user.email))
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+@recent_login_required
+def change_email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            change_own_email(current_user, form.email.data, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your email address is saved."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", email_form=form), 422

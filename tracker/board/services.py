@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, select
 
 from tracker import permissions
-from tracker.board import sql_dates
+from tracker.board import extension_counts, sql_dates
 from tracker.event.models import Event
 from tracker.event.services import current_event
 from tracker.extensions import db
@@ -27,6 +27,7 @@ from tracker.items.queries import due_soon_clause, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
 from tracker.milestones.services import all_milestones
+from tracker.workdays import services as workdays
 
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last
 # The key areas the preparation meeting named (竞赛组织、无障碍、接待、安全) come first.
@@ -161,6 +162,7 @@ def scope_key(actor, event: Event, today: date) -> tuple:
         event.timezone,
         today.isoformat(),
         permissions.visibility_scope(actor),
+        workdays.calendar(event).version,
     )
 
 
@@ -245,6 +247,7 @@ class BoardPage:
     key_areas: list[dict] = field(default_factory=list)
     milestones: list[dict] = field(default_factory=list)  # upcoming, with kind and overdue
     burndown: list[BurndownDay] = field(default_factory=list)
+    extensions: list[dict] = field(default_factory=list)  # per group: extended open items, requests waiting
 
 
 def _key_areas(cells: list[tuple]) -> list[dict]:
@@ -324,6 +327,7 @@ def _build_page(actor, event: Event, today: date, now: datetime) -> BoardPage:
         key_areas=_key_areas(cells),
         milestones=milestones,
         burndown=burndown(deltas, today, event.opening_date),
+        extensions=extension_counts.per_group(actor, event, summary["groups"]),
     )
 
 

@@ -20,7 +20,7 @@ from tracker.items.rules import OPEN_STATUSES
 REFRESH = timedelta(hours=1)
 
 
-def build_calendar(*, name: str, items, milestones, event, now: datetime, locale: str) -> bytes:
+def build_calendar(*, name: str, items, milestones, event, now: datetime, locale: str, holidays=()) -> bytes:
     tz = event.timezone if event else "UTC"
     host = request.host.split(":")[0] if has_request_context() else "wallchart"
     today = now.astimezone(ZoneInfo(tz)).date()
@@ -40,6 +40,8 @@ def build_calendar(*, name: str, items, milestones, event, now: datetime, locale
             cal.add_component(_milestone_event(milestone, host=host, now=now, locale=locale))
         if event is not None:
             cal.add_component(_opening_event(event, host=host, now=now, locale=locale))
+        for span in holidays:
+            cal.add_component(_holiday_event(span, host=host, now=now))
     cal.add_missing_timezones()
     return cal.to_ical()
 
@@ -96,4 +98,18 @@ def _opening_event(event, *, host: str, now: datetime, locale: str) -> Event:
     vevent.add("summary", f"{_('Opening ceremony')} · {name}")
     if event.host_city:
         vevent.add("location", event.host_city)
+    return vevent
+
+
+def _holiday_event(span, *, host: str, now: datetime) -> Event:
+    """A holiday or 调休 run of the working-day calendar, as one all-day event (on request)."""
+    vevent = Event()
+    vevent.add("uid", f"workdays-{span.start.isoformat()}-{int(span.working)}@{host}")
+    vevent.add("dtstamp", now)
+    vevent.add("dtstart", span.start)
+    vevent.add("dtend", span.end + timedelta(days=1))
+    kind = _("working day") if span.working else _("day off")
+    vevent.add("summary", f"{span.name} ({kind})")
+    vevent.add("categories", [_("Working days")])
+    vevent.add("transp", "TRANSPARENT")
     return vevent

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -14,6 +14,7 @@ from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.milestones.models import Milestone
+from tracker.workdays import services as workdays
 
 bp = Blueprint("calendar", __name__)
 
@@ -71,6 +72,14 @@ def _milestones(group_id: int | None = None) -> list[Milestone]:
     return db.session.scalars(query.order_by(Milestone.id)).all()
 
 
+def _holidays() -> list:
+    """With ``?holidays=1`` a feed also carries the holidays and 调休 days up to the Games."""
+    event = current_event()
+    if event is None or request.args.get("holidays") != "1":
+        return []
+    return workdays.holidays_until(event, event.today(utcnow()))
+
+
 @bp.route("/calendar/feed/<token>.ics")
 def feed(token: str):
     user = services.user_for_token(token)
@@ -83,6 +92,7 @@ def feed(token: str):
         event=current_event(),
         now=utcnow(),
         locale=_locale(user),
+        holidays=_holidays(),
     )
     return _ics(body, "wallchart")
 
@@ -100,5 +110,6 @@ def group_feed(token: str, code: str):
         event=current_event(),
         now=utcnow(),
         locale=_locale(user),
+        holidays=_holidays(),
     )
     return _ics(body, f"wallchart-{group.code}")

@@ -3,7 +3,7 @@
 Never load it in production: it creates sign-ins with published passwords.
 """
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import g, has_app_context
 from sqlalchemy import select
@@ -31,6 +31,8 @@ from tracker.groups.models import WorkGroup
 from tracker.items import services
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
+from tracker.workdays import services as workdays
+from tracker.workdays.models import WorkingDay
 
 
 class DemoAlreadyLoaded(Exception):
@@ -78,7 +80,21 @@ def _event(data: dict, place: Placement) -> Event:
     db.session.flush()
     if has_app_context():
         g.pop("event", None)  # current_event() may have cached "no event" earlier in this context
+    workdays.seed_event(event)
+    for day, (working, name) in DEMO_2027_HOLIDAYS.items():
+        db.session.add(WorkingDay(event_id=event.id, day=day, working=working, name=name))
     return event
+
+
+# The library knows the official arrangements up to 2026. An office enters the next year's
+# by hand when the State Council publishes it; the demo shows such an entry (an example,
+# not the official 2027 arrangement).
+DEMO_2027_HOLIDAYS = {
+    **{date(2027, 1, d): (False, "元旦（示例）") for d in (1, 2, 3)},
+    **{date(2027, 2, 5) + timedelta(days=n): (False, "春节（示例）") for n in range(9)},
+    date(2027, 1, 31): (True, "春节 调休上班（示例）"),
+    date(2027, 2, 20): (True, "春节 调休上班（示例）"),
+}
 
 
 def _groups(data: dict) -> dict[str, WorkGroup]:

@@ -26,5 +26,22 @@ def nav_links() -> list[tuple[str, str]]:
     ]
 
 
+ACCOUNT_LINKS = (
+    ("auth.account", _l("My account")),
+    ("reminders.preferences", _l("Reminder channels and daily digest")),
+    ("calendar.index", _l("Calendar feed for your phone")),
+    ("api_pages.tokens", _l("My API tokens")),
+    ("api_pages.docs", _l("API reference")),
+    ("auth.two_factor", _l("Two-factor sign-in")),
+    ("auth.change_password", _l("Change password")),
+)
+
+
+def account_links() -> list[tuple[str, str]]:
+    """The account menu: the pages about oneself that exist in this install."""
+    return [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
+
+
 def register(app) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["account_links"] = account_links

@@ -88,3 +88,15 @@ class ProgressForm(FlaskForm):
     progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files (photos, PDF, Office)"))
     version = _version_field()
+
+
+class ExtensionRequestForm(FlaskForm):
+    deadline = DateField(_l("New deadline"), validators=[InputRequired(message=_l("Give the new deadline."))])
+    reason = TextAreaField(
+        _l("Reason for the extension"), validators=[DataRequired(message=_l("A reason is required.")), Length(max=2000)]
+    )
+
+
+class ExtensionDecisionForm(FlaskForm):
+    decision = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("Decision note (required to refuse)"), validators=[Length(max=5000)])

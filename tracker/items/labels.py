@@ -62,6 +62,14 @@ LEDGER_KIND = {
     "evidence": _l("Evidence"),
     "comment": _l("Note"),
     "deadline_changed": _l("Deadline changed"),
+    "extension_requested": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"),
+    "extension_refused": _l("Extension refused"),
+}
+EXTENSION_STATUS = {
+    "pending": _l("Waiting for a decision"),
+    "approved": _l("Approved"),
+    "refused": _l("Refused"),
 }
 FIELD = {
     "code": _l("No."),
@@ -101,6 +109,7 @@ def register(app) -> None:
         LIGHT=LIGHT,
         MILESTONE_KIND=MILESTONE_KIND,
         LEDGER_KIND=LEDGER_KIND,
+        EXTENSION_STATUS=EXTENSION_STATUS,
         FIELD=FIELD,
         source_label=source_label,
     )

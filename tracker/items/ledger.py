@@ -19,7 +19,12 @@ KINDS = (
     "evidence",
     "comment",
     "deadline_changed",
+    "extension_requested",
+    "extension_approved",
+    "extension_refused",
 )
+# The entries after which an item's deadline differs: its ``before`` is the deadline until then.
+DEADLINE_MOVES = ("deadline_changed", "extension_approved")
 
 
 def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:

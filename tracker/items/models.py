@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,9 @@ class Item(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     measures: Mapped[str] = mapped_column(Text, default="")
     deadline: Mapped[date | None] = mapped_column(Date)
+    # The first deadline ever set, and how many times it was extended since (延期次数).
+    original_deadline: Mapped[date | None] = mapped_column(Date)
+    extensions: Mapped[int] = mapped_column(default=0, server_default="0")
     acceptance_criteria: Mapped[str] = mapped_column(Text, default="")
     found_on: Mapped[date | None] = mapped_column(Date)
     venue: Mapped[str] = mapped_column(String(200), default="")
@@ -149,3 +153,43 @@ class Evidence(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entry = relationship("LedgerEntry", back_populates="evidence")
+
+
+EXTENSION_STATUSES = ("pending", "approved", "refused")
+
+
+class ExtensionRequest(db.Model):
+    """A deadline extension (延期): requested by the owner or a lead, decided by the committee.
+
+    A direct change by the committee is recorded here too, already approved
+    (``is_direct``), so every extension is one row. At most one request per item
+    is pending: the partial unique index holds that even for two requests at once.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_deadline: Mapped[date | None] = mapped_column(Date)
+    to_deadline: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    is_direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    item = relationship("Item")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        Index(
+            "uq_extension_request_pending",
+            "item_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_extension_request_status", "status", "created_at"),
+    )

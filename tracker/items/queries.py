@@ -7,9 +7,12 @@ from flask import current_app
 from sqlalchemy import Select, and_, asc, desc, func, or_, select
 
 from tracker import permissions
+from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
+from tracker.workdays.rules import MAX_SPAN_DAYS
+from tracker.workdays.services import calendar
 
 SORTS = {
     "deadline": Item.deadline,
@@ -35,6 +38,8 @@ class ItemFilters:
     overdue: bool | None = None
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
+    extended: bool | None = None  # deadline extended at least once (延期)
+    day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None
     sort: str = "deadline"
 
@@ -49,7 +54,7 @@ class ItemFilters:
             if f.name == "milestone":
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
-            elif f.name in ("overdue", "due_soon"):
+            elif f.name in ("overdue", "due_soon", "extended", "day_off"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "due_before":
                 try:
@@ -107,6 +112,10 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
+    if filters.extended is not None:
+        query = query.where(Item.extensions > 0 if filters.extended else Item.extensions == 0)
+    if filters.day_off:
+        query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:
         like = f"%{filters.q}%"
         query = query.where(or_(Item.title.ilike(like), Item.code.ilike(like), Item.description.ilike(like)))
@@ -116,7 +125,17 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     return query.order_by(order(column).nulls_last() if key == "deadline" else order(column), Item.id)
 
 
+def _days_off_of_deadlines() -> list[date]:
+    """Every day off between the earliest and the latest deadline (a few hundred dates at most)."""
+
+    first, last = db.session.execute(select(func.min(Item.deadline), func.max(Item.deadline))).one()
+    if first is None:
+        return []
+    cal = calendar()
+    span = min((last - first).days, MAX_SPAN_DAYS * 3)
+    return [d for d in (first + timedelta(days=n) for n in range(span + 1)) if not cal.is_working(d)]
+
+
 def count(query: Select) -> int:
-    from tracker.extensions import db
 
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -109,3 +109,47 @@ def normalise_text(value: str | None, *, multiline: bool = True) -> str:
     if not multiline:
         return " ".join(line.strip() for line in lines if line.strip())
     return "\n".join(lines).strip()
+
+
+# --- deadline extensions (延期) ---------------------------------------------
+
+FINISHED_STATUSES = ("closed", "cancelled")
+EXTENSION_DECISIONS = ("approve", "refuse")
+
+
+def extension_request_problems(
+    status: str, current: date | None, requested: date | None, today: date, reason: str
+) -> dict[str, str]:
+    """What stops a request to move ``current`` to ``requested``, as field → problem code; empty when none.
+
+    ``item`` names a problem with the item itself (finished, or no deadline yet to extend).
+    """
+    if status in FINISHED_STATUSES:
+        return {"item": "finished"}
+    if current is None:
+        return {"item": "no_deadline"}
+    problems = {}
+    if requested is None:
+        problems["deadline"] = "required"
+    elif requested < today:
+        problems["deadline"] = "before_today"
+    elif requested <= current:
+        problems["deadline"] = "not_later"
+    if not (reason or "").strip():
+        problems["reason"] = "required"
+    return problems
+
+
+def counts_as_extension(old: date | None, new: date | None) -> bool:
+    """Moving a set deadline later is an extension; setting a first one or bringing it forward is not."""
+    return old is not None and new is not None and new > old
+
+
+def overdue_against_original(status: str, original: date | None, deadline: date | None, today: date) -> bool:
+    """Late by the first deadline ever set, though an extension moved it (what the red list alone hides)."""
+    return (
+        original is not None
+        and status in OPEN_STATUSES
+        and today > original
+        and (deadline is None or deadline > original)
+    )

@@ -16,7 +16,7 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, history, ledger, rules
+from tracker.items import evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 
@@ -152,6 +152,7 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
         for name, value in clean.items():
             setattr(item, name, value)
         item.status, item.progress = "open", 0
+        item.original_deadline = item.deadline
         items.append(item)
     if errors:
         return [], errors
@@ -178,6 +179,7 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
         raise PermissionDenied(_l("You may not edit this item."))
     check_version(item, version)
     clean = _clean(data, actor=actor, item=item)
+    extensions.check_direct_change(item, clean, actor=actor)
     reason = rules.normalise_text(reason)
     if "deadline" in clean and clean["deadline"] != item.deadline and not reason:
         raise ValidationFailed(
@@ -204,6 +206,8 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
         )
         setattr(item, name, value)
         changed.append(name)
+        if name == "deadline":
+            extensions.deadline_moved(item, old, value, actor=actor, now=now, reason=reason)
     if changed:
         item.updated_at = now
         _flush_versioned(item)

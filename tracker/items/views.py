@@ -23,13 +23,14 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, history, labels, rules, services
+from tracker.items import evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
+from tracker.workdays.notes import warn_if_day_off
 
 bp = Blueprint("items", __name__)
 
@@ -131,6 +132,7 @@ def new():
         else:
             db.session.commit()
             flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+            warn_if_day_off(item.deadline)
             return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
     return render_template("items/form.html", form=form, item=None, conflict=None, past_deadline=_past(form)), status
@@ -148,7 +150,7 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, conflict=None):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, conflict=None, **extra):
     today = today_for(utcnow())
     actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
     entries = db.session.scalars(
@@ -171,6 +173,7 @@ def _render_detail(item: Item, progress_form=None, transition_form=None, status=
         light=item_light(item, today),
         today=today,
         conflict=None if conflict is None else history.readable(conflict, locale),
+        **extra,
     ), status
 
 
@@ -208,6 +211,7 @@ def edit(item_id: int):
         else:
             db.session.commit()
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            warn_if_day_off(item.deadline)
             return redirect(url_for("items.detail", item_id=item.id))
     status = 409 if conflict is not None else (422 if form.errors else 200)
     return render_template(
@@ -302,3 +306,6 @@ def download_evidence(item_id: int, token: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+extension_views.register(bp, _render_detail)

@@ -13,6 +13,8 @@ from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
 from tracker.milestones import services
 from tracker.milestones.forms import MilestoneForm
+from tracker.workdays import services as workdays
+from tracker.workdays.notes import warn_if_day_off
 
 bp = Blueprint("milestones", __name__)
 
@@ -30,6 +32,7 @@ def index():
         event=event,
         milestones=services.all_milestones(event),
         readiness=milestone_readiness(current_user, event, today),
+        holidays=workdays.holidays_until(event, today),
         today=today,
         can_manage=permissions.can_manage_milestones(current_user),
     )
@@ -57,6 +60,7 @@ def _save(form: MilestoneForm, milestone, event):
     db.session.commit()
     clear_cache()
     flash(_("Milestone saved."), "success")
+    warn_if_day_off(milestone.date)
     return redirect(url_for("milestones.index"))
 
 

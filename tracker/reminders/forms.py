@@ -31,6 +31,18 @@ class ReminderSettingsForm(FlaskForm):
     milestone_days = StringField(
         _l("Remind about a milestone this many days before it"), validators=[DataRequired(), Length(max=60)]
     )
+    count_working_days = BooleanField(
+        _l("Count these days in working days (holidays and 调休 included)")
+    )
+    day_off_shift = RadioField(
+        _l("A reminder that falls on a day off is sent"),
+        choices=[
+            ("before", _l("on the last working day before it")),
+            ("on", _l("on the day itself")),
+            ("after", _l("on the next working day")),
+        ],
+        default="on",
+    )
     digest_time = StringField(
         _l("Daily digest at (event local time)"),
         validators=[DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("A time like 08:30."))],

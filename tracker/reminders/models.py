@@ -30,6 +30,8 @@ class ReminderSettings(db.Model):
     webhook_hosts: Mapped[str] = mapped_column(Text, default=DEFAULT_WEBHOOK_HOSTS)
     max_attempts: Mapped[int] = mapped_column(default=8)
     retry_base_seconds: Mapped[int] = mapped_column(default=60)
+    count_working_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    day_off_shift: Mapped[str] = mapped_column(String(6), default="on")
     # The local day of the last completed sweep: after downtime, escalations look back to it.
     last_swept_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,8 +16,10 @@ The sweep turns the same windows into SQL (``threshold_windows``), and the sende
 checks a row against ``item_reminders`` again before delivering it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+
+from tracker.workdays.rules import WorkCalendar
 
 OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
 SINGLE_ITEM_RULES = ("overdue", "lead", "committee")
@@ -36,6 +38,15 @@ class Policy:
     # Escalations missed while the app was down are caught up for this many days; an item
     # imported long overdue is not escalated item by item (it is in the leads' and committee's digest).
     catch_up_days: int = 7
+    # Count the days above in working days (节假日与调休), and what a reminder falling on a day
+    # off does: "before" goes out on the last working day before it, "on" anyway, "after" on the next.
+    working_days: bool = False
+    day_off_shift: str = "on"
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    def days_between(self, start: date, end: date) -> int:
+        """``end - start`` in the policy's unit: calendar days, or working days by the calendar."""
+        return self.calendar.working_days_left(start, end) if self.working_days else (end - start).days
 
 
 @dataclass(frozen=True)
@@ -80,15 +91,35 @@ def days_overdue(deadline: date, today: date) -> int:
     return (today - deadline).days
 
 
+def _before(day: date, today: date, thresholds: tuple[int, ...], policy: Policy) -> int | None:
+    """The threshold whose "N days before ``day``" reminder goes out today, if any.
+
+    The days left are counted from the day whose reminders go out today: under the
+    ``before`` shift a working day also sends what falls due on the days off after it.
+    """
+    if day < today:
+        return None
+    send_for = policy.calendar.reminder_day(today, policy.day_off_shift)
+    if send_for is None:
+        return None
+    return threshold_for(max(policy.days_between(send_for, day), 0), thresholds)
+
+
+def _quiet_day(today: date, policy: Policy) -> bool:
+    """A day off on which daily reminders wait (the working day before or after sends them)."""
+    return policy.day_off_shift != "on" and not policy.calendar.is_working(today)
+
+
 def item_reminders(status: str, deadline: date | None, today: date, policy: Policy) -> list[Due]:
     """The reminders an item calls for today, each with the occurrence of its dedupe key."""
     if status not in OPEN_STATUSES or deadline is None:
         return []
-    days_left = (deadline - today).days
-    if days_left >= 0:
-        threshold = threshold_for(days_left, policy.owner_days)
+    if deadline >= today:
+        threshold = _before(deadline, today, policy.owner_days, policy)
         return [Due(f"before-{threshold}", "owner", deadline)] if threshold is not None else []
-    late = days_overdue(deadline, today)
+    if _quiet_day(today, policy):
+        return []
+    late = policy.days_between(deadline, today)
     due = [Due("overdue", "owner", today)]
     if policy.lead_overdue_days <= late <= policy.lead_overdue_days + policy.catch_up_days:
         due.append(Due("lead", "lead", deadline))
@@ -98,11 +129,49 @@ def item_reminders(status: str, deadline: date | None, today: date, policy: Poli
 
 
 def milestone_reminder(milestone_day: date, today: date, policy: Policy) -> Due | None:
-    days_left = (milestone_day - today).days
-    if days_left < 0:
-        return None
-    threshold = threshold_for(days_left, policy.milestone_days)
+    threshold = _before(milestone_day, today, policy.milestone_days, policy)
     return Due(f"milestone-{threshold}", "members", milestone_day) if threshold is not None else None
+
+
+def before_rules(today: date, thresholds: tuple[int, ...], policy: Policy) -> dict[date, str]:
+    """Every deadline day that has a ``before-N`` reminder due today, with its rule (for the sweep's SQL)."""
+    send_for = policy.calendar.reminder_day(today, policy.day_off_shift)
+    if not thresholds or send_for is None:
+        return {}
+    furthest = send_for + timedelta(days=max(thresholds))
+    if policy.working_days:  # N working days can span weekends and a week of holidays
+        furthest = policy.calendar.add_working_days(send_for, max(thresholds))
+        furthest = policy.calendar.next_working_day(furthest + timedelta(days=1)) - timedelta(days=1)
+    horizon = (furthest - today).days
+    result = {}
+    for offset in range(horizon + 1):
+        day = today + timedelta(days=offset)
+        threshold = _before(day, today, thresholds, policy)
+        if threshold is not None:
+            result[day] = f"before-{threshold}"
+    return result
+
+
+def escalation_deadlines(today: date, days: int, catch_up: int, policy: Policy) -> list[date]:
+    """Deadlines that became ``days`` overdue since the sweep ``catch_up`` days ago (escalation is an event).
+
+    In calendar days: the deadlines from ``today - days - catch_up`` to ``today - days``.
+    """
+    if _quiet_day(today, policy):
+        return []
+    before = today - timedelta(days=catch_up)
+    if policy.day_off_shift != "on":  # the days off since the last working day sent nothing
+        last_working = today - timedelta(days=1)
+        while not policy.calendar.is_working(last_working) and (today - last_working).days < policy.catch_up_days:
+            last_working -= timedelta(days=1)
+        before = min(before, last_working)
+    span = (days + (today - before).days) * 2 + 30 if policy.working_days else days + (today - before).days
+    result = []
+    for offset in range(span + 1):
+        deadline = today - timedelta(days=offset)
+        if policy.days_between(deadline, today) >= days and policy.days_between(deadline, before) <= days:
+            result.append(deadline)
+    return result
 
 
 def digest_due(local_now: datetime, policy: Policy) -> Due | None:

@@ -25,6 +25,8 @@ from tracker.reminders.models import (
     NotificationPreference,
     ReminderSettings,
 )
+from tracker.workdays import services as workdays
+from tracker.workdays.rules import SHIFTS
 
 log = logging.getLogger(__name__)
 SETTINGS_ID = 1
@@ -64,6 +66,9 @@ def policy(settings: ReminderSettings | None = None) -> rules.Policy:
         digest_window_days=s.digest_window_days,
         max_attempts=s.max_attempts,
         retry_base_seconds=s.retry_base_seconds,
+        working_days=bool(s.count_working_days),
+        day_off_shift=s.day_off_shift or "on",
+        calendar=workdays.calendar(),
     )
 
 
@@ -104,6 +109,8 @@ def save_settings(data: dict, *, actor, now: datetime) -> ReminderSettings:
     settings.owner_days = ",".join(str(d) for d in rules.parse_days(data["owner_days"]))
     settings.milestone_days = ",".join(str(d) for d in rules.parse_days(data["milestone_days"]))
     settings.digest_time = f"{hour:02d}:{minute:02d}"
+    settings.count_working_days = bool(data.get("count_working_days"))
+    settings.day_off_shift = data.get("day_off_shift") if data.get("day_off_shift") in SHIFTS else "on"
     settings.webhook_hosts = "\n".join(dict.fromkeys(hosts))
     settings.updated_at = now
     db.session.add(settings)

@@ -174,20 +174,26 @@ ITEM = ("|i", Item.id)
 
 
 def owner_before(sw: Sweep) -> int:
-    """The owner at N days before the deadline (the latest threshold passed, so a gap is caught up once)."""
-    windows = rules.threshold_windows(sw.policy.owner_days)
-    if not windows:
+    """The owner at N days before the deadline (the latest threshold passed, so a gap is caught up once).
+
+    ``rules.before_rules`` lists the deadline days due today with their rule (a handful of
+    days: working days, holidays and the day-off shift are all settled there).
+    """
+    due = rules.before_rules(sw.today, sw.policy.owner_days, sw.policy)
+    if not due:
         return 0
-    rule = case(
-        *[(Item.deadline <= sw.today + timedelta(days=high), _text(f"before-{value}")) for value, _, high in windows],
-        else_=_text(f"before-{windows[-1][0]}"),
-    )
-    where = [OPEN, Item.deadline >= sw.today, Item.deadline <= sw.today + timedelta(days=windows[-1][2])]
+    by_rule: dict[str, list[date]] = {}
+    for day, rule_name in due.items():
+        by_rule.setdefault(rule_name, []).append(day)
+    rule = case(*[(Item.deadline.in_(days), _text(name)) for name, days in by_rule.items()])
+    where = [OPEN, Item.deadline.in_(list(due))]
     count = _to_users(sw, _owners(), where, target=ITEM, rule=rule, occurrence=Item.deadline, single=True)
     return count + _to_groups(sw, _robots(), where, target=ITEM, rule=rule, occurrence=Item.deadline)
 
 
 def owner_overdue(sw: Sweep) -> int:
+    if not rules.item_reminders("open", sw.today - timedelta(days=1), sw.today, sw.policy):
+        return 0  # a day off on which daily reminders wait
     where = [OPEN, Item.deadline < sw.today]
     count = _to_users(sw, _owners(), where, target=ITEM, rule="overdue", occurrence=sw.today, single=True)
     return count + _to_groups(sw, _robots(), where, target=ITEM, rule="overdue", occurrence=sw.today)
@@ -200,10 +206,7 @@ def _late_between(sw: Sweep, days: int) -> list:
     window rules.item_reminders accepts) keeps the re-run from re-checking every
     escalation of the past week.
     """
-    return [
-        Item.deadline <= sw.today - timedelta(days=days),
-        Item.deadline >= sw.today - timedelta(days=days + sw.catch_up),
-    ]
+    return [Item.deadline.in_(rules.escalation_deadlines(sw.today, days, sw.catch_up, sw.policy))]
 
 
 def escalate_to_leads(sw: Sweep) -> int:

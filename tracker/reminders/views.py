@@ -89,6 +89,9 @@ def mark_all_read():
 def preferences():
     pref = services.get_preference(current_user.id)
     form = PreferenceForm(obj=pref)
+    if not current_user.email:  # nothing can be sent: never show email as on
+        form.email_enabled.data = False
+        form.email_enabled.render_kw = {"disabled": True}
     if form.validate_on_submit():
         try:
             services.save_preference(

@@ -20,8 +20,10 @@ from tracker.errors import PermissionDenied
 from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.items.ledger import DEADLINE_MOVES
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES
+from tracker.reports.extensions import ExtensionWeek, extension_week
 
 RED_LIST_LIMIT = 500
 
@@ -117,6 +119,7 @@ class WeeklyReport:
     red_total: int = 0
     newly_overdue: int = 0
     previous: Week | None = None
+    extensions: ExtensionWeek = field(default_factory=ExtensionWeek)
 
 
 def _as_of(actor, event: Event, start: datetime, cut: datetime, dialect: str):
@@ -132,12 +135,12 @@ def _as_of(actor, event: Event, start: datetime, cut: datetime, dialect: str):
     deadline_before = LedgerEntry.before if dialect == "sqlite" else cast(LedgerEntry.before, Date)
     first_deadline = (
         select(deadline_before)
-        .where(later, LedgerEntry.kind == "deadline_changed")
+        .where(later, LedgerEntry.kind.in_(DEADLINE_MOVES))
         .order_by(LedgerEntry.id)
         .limit(1)
         .scalar_subquery()
     )
-    deadline_changed_since = exists().where(later, LedgerEntry.kind == "deadline_changed")
+    deadline_changed_since = exists().where(later, LedgerEntry.kind.in_(DEADLINE_MOVES))
     closed_this_week = exists().where(
         LedgerEntry.item_id == Item.id,
         LedgerEntry.kind == "status",
@@ -261,4 +264,5 @@ def weekly_report(actor, event: Event, week: Week, *, now: datetime) -> WeeklyRe
         red_total=totals.overdue,
         newly_overdue=int(newly or 0),
         previous=previous,
+        extensions=extension_week(actor, event, *_bounds(event, week, now)[:2], rows, as_of),
     )

@@ -81,6 +81,46 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
             for r in report.red_list
         ],
     )
+    _extension_sheet(book, report)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _extension_sheet(book, report: WeeklyReport) -> None:
+    """The week's extensions (延期), and the items late against their original deadline."""
+    ext = report.extensions
+    kinds = ((_("Requested"), ext.requested), (_("Granted"), ext.granted), (_("Refused"), ext.refused))
+    header = [
+        "",
+        _("No."),
+        _("Title"),
+        _("Work group"),
+        _("Deadline"),
+        _("New deadline"),
+        _("Requested by"),
+        _("Reason"),
+        _("Decision note"),
+    ]
+    rows = [
+        [
+            kind,
+            e.code or e.item_id,
+            e.title,
+            e.group,
+            e.from_deadline,
+            e.to_deadline,
+            e.requested_by or "",
+            e.reason,
+            e.note,
+        ]
+        for kind, lines in kinds
+        for e in lines
+    ]
+    _sheet(book, _("Deadline extensions"), header, rows)
+    late = [
+        [r.code or r.id, r.title, r.group, r.original_deadline, r.deadline, r.days_late]
+        for r in ext.late_against_original
+    ]
+    header = [_("No."), _("Title"), _("Work group"), _("Original deadline"), _("Deadline"), _("Days past the original")]
+    _sheet(book, _("Late vs original"), header, late)

@@ -30,7 +30,7 @@ from tracker.spreadsheets.filter_text import describe_filters
 
 COLUMNS = [c.key for c in layout.COLUMNS]
 WRAPPED = {"title", "description", "measures", "acceptance", "latest_note", "remarks"}
-DATES = {"deadline", "found_on", "closed_on"}
+DATES = {"deadline", "original_deadline", "found_on", "closed_on"}
 A3 = 8  # the paperSize code for A3 in SpreadsheetML
 TITLE = {"zh": "整改台账", "en": "Rectification ledger"}
 EXPORTED_AT = {"zh": "导出时间", "en": "Exported"}
@@ -67,6 +67,8 @@ def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
             "supporting": "、".join(_group_name(g, english) for g in sorted(item.supporting_groups, key=_order)),
             "owner": owner_names.get(item.owner_id, "") if item.owner_id else "",
             "deadline": item.deadline,
+            "original_deadline": item.original_deadline,
+            "extensions": item.extensions or 0,
             "acceptance": item.acceptance_criteria or "",
             "found_on": item.found_on,
             "venue": item.venue or "",

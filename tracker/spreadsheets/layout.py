@@ -93,6 +93,8 @@ COLUMNS = (
         ("完成时限", "时限", "完成时间", "截止时间", "截止日期", "整改期限", "due date", "due"),
         12,
     ),
+    Column("original_deadline", "原定时限", "Original deadline", ("原定完成时限",), 12, imported=False),
+    Column("extensions", "延期次数", "Extensions", ("延期",), 8, imported=False),
     Column("acceptance", "验收标准", "Acceptance criteria", ("整改目标", "整改目标/验收标准", "acceptance"), 24),
     Column("found_on", "发现时间", "Found on", ("发现日期", "交办时间", "found", "date found"), 12),
     Column("venue", "涉及场馆", "Venue", ("场馆", "地点", "location"), 14),
