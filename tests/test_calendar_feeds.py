@@ -133,8 +133,7 @@ def test_a_changed_deadline_shows_on_the_next_refresh(app, world):
     before = events(fetch(app.test_client(), url))[uid]
     with app.test_request_context():
         item = db.session.get(Item, world.items["owned"].id)
-        # the committee changes deadlines directly; leads and owners request an extension
-        committee = db.session.get(User, world.committee.id)
+        committee = db.session.get(User, world.committee.id)  # leads now request extensions
         item_services.update_item(
             item, {"deadline": date(2026, 7, 10)}, actor=committee, now=NOW, version=item.version, reason="材料延期"
         )

@@ -2,7 +2,7 @@
 (what a reminder was made from, to show it in the reader's language)
 
 Revision ID: 3c7e5a91b2d4
-Revises: e7a1c9d2b4f6
+Revises: b7e4c2a91f3d
 Create Date: 2026-12-02 06:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c7e5a91b2d4'
-down_revision = 'e7a1c9d2b4f6'
+down_revision = 'b7e4c2a91f3d'
 branch_labels = None
 depends_on = None
 
