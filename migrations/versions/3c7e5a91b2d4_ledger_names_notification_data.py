@@ -2,7 +2,7 @@
 (what a reminder was made from, to show it in the reader's language)
 
 Revision ID: 3c7e5a91b2d4
-Revises: b7e4c2a91f3d
+Revises: b7c41e9a2d05
 Create Date: 2026-12-02 06:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c7e5a91b2d4'
-down_revision = 'b7e4c2a91f3d'
+down_revision = 'b7c41e9a2d05'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, asc, desc, func, or_, select
 
 from tracker import permissions
 from tracker.extensions import db
-from tracker.items.models import Item
+from tracker.items.models import Item, LedgerEntry
 from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
@@ -41,6 +41,7 @@ class ItemFilters:
     extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None
+    batch: int | None = None  # items an import created or changed
     sort: str = "deadline"
 
     @classmethod
@@ -51,7 +52,7 @@ class ItemFilters:
             raw = (args.get(f.name) or "").strip()
             if not raw:
                 continue
-            if f.name == "milestone":
+            if f.name in ("milestone", "batch"):
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
             elif f.name in ("overdue", "due_soon", "extended", "day_off"):
@@ -110,6 +111,10 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(~overdue_clause(today) | Item.deadline.is_(None))
     if filters.due_soon:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
+    if filters.batch is not None:
+        query = query.where(
+            Item.id.in_(select(LedgerEntry.item_id).where(LedgerEntry.import_batch_id == filters.batch))
+        )
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
     if filters.extended is not None:

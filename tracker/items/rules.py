@@ -40,6 +40,21 @@ def actions_from(status: str) -> list[str]:
     return [action for (frm, action) in TRANSITIONS if frm == status]
 
 
+def path_to(status: str, target: str) -> list[str] | None:
+    """The shortest list of actions that takes an item from ``status`` to ``target``; None if none does."""
+    paths: dict[str, list[str]] = {status: []}
+    frontier = [status]
+    while frontier and target not in paths:
+        following = []
+        for current in frontier:
+            for (frm, action), to in TRANSITIONS.items():
+                if frm == current and to not in paths:
+                    paths[to] = [*paths[current], action]
+                    following.append(to)
+        frontier = following
+    return paths.get(target)
+
+
 def is_overdue(status: str, deadline: date | None, today: date) -> bool:
     """Deadline passed (the whole deadline day is allowed) and not yet handed in."""
     return deadline is not None and status in OPEN_STATUSES and today > deadline

@@ -4,6 +4,9 @@ Callers pass the actor and ``now``; nothing here reads the session user or the
 clock. Callers commit.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -16,7 +19,7 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, extensions, history, ledger, rules
+from tracker.items import codes, evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 
@@ -156,11 +159,36 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
         items.append(item)
     if errors:
         return [], errors
+    errors = _assign_codes(items, event.id)
+    if errors:
+        return [], errors
     db.session.add_all(items)
     db.session.flush()
     ledger.append_created(items, actor=actor, now=now)
     db.session.flush()
     return items, {}
+
+
+def _assign_codes(items: list[Item], event_id: int) -> dict[int, ValidationFailed]:
+    """Keep the 编号 given if free; give the others their group's next free number."""
+    ledger.lock()  # one writer at a time picks numbers
+    given = [item.code for item in items if item.code]
+    held = codes.holders(event_id, given)
+    errors, seen = {}, set()
+    for index, item in enumerate(items):
+        if item.code and (item.code in held or item.code in seen):
+            errors[index] = ValidationFailed(
+                _l("Please correct the marked fields."),
+                {"code": _l("The No. %(code)s is already used.", code=item.code)},
+            )
+        seen.add(item.code)
+    if errors:
+        return errors
+    allocator = codes.Allocator(event_id, reserved=given)
+    for item in items:
+        if not item.code:
+            item.code = allocator.next(db.session.get(WorkGroup, item.group_id).code)
+    return {}
 
 
 def _display(value) -> str | None:
@@ -179,6 +207,10 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
         raise PermissionDenied(_l("You may not edit this item."))
     check_version(item, version)
     clean = _clean(data, actor=actor, item=item)
+    if not clean.get("code", True):  # a blank No. field keeps the item's reference
+        del clean["code"]
+    if "code" in clean and clean["code"] != item.code:
+        codes.check_renumber(item, clean["code"], actor=actor)
     extensions.check_direct_change(item, clean, actor=actor)
     reason = rules.normalise_text(reason)
     if "deadline" in clean and clean["deadline"] != item.deadline and not reason:
@@ -236,7 +268,27 @@ def changes_since(item: Item, version: int) -> list:
     return [e for e in item.ledger if e.item_version >= version]
 
 
+_DEFER_FLUSH: ContextVar[bool] = ContextVar("defer_flush", default=False)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[None]:
+    """Bulk changes (an imported sheet): one flush at the end instead of one per change.
+
+    Every change still steps the item's version, so the final UPDATE checks the
+    version the changes started from and the ledger's versions match the row's.
+    """
+    token = _DEFER_FLUSH.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_FLUSH.reset(token)
+
+
 def _flush_versioned(item: Item) -> None:
+    if _DEFER_FLUSH.get():
+        item.version += 1  # an explicit new version; the flush checks the loaded one
+        return
     item_id = item.id  # read now: a failed flush leaves the item unreadable until the rollback
     try:
         db.session.flush()
