@@ -49,7 +49,7 @@ def test_xlsx_is_ready_to_print(w):
     sheet, rows = sheet_rows(export(w.admin))
     assert sheet["A1"].value == "广东省第十届残疾人运动会 整改台账" and sheet["A1"].font.bold
     assert sheet["A2"].value.startswith("导出时间: 2026-05-29 10:00 (Asia/Shanghai)")
-    assert "A1:Y1" in {str(r) for r in sheet.merged_cells.ranges}  # one column per layout column
+    assert "A1:Z1" in {str(r) for r in sheet.merged_cells.ranges}  # one column per layout column
     header = [c.value for c in sheet[HEADER_ROW]]
     assert header[:9] == [
         "序号",
@@ -281,7 +281,7 @@ def test_round_trip_export_then_import_into_another_install_gives_the_same_items
             db.session.commit()
             plan = importer.plan_import(payload, actor=admin, now=NOW)
             assert plan.ok, (plan.file_error, plan.problems)
-            ids = importer.apply_import(plan, actor=admin, now=NOW)
+            ids = importer.apply_import(plan, actor=admin, now=NOW).created
             db.session.commit()
             assert [snapshot(db.session.get(Item, i)) for i in ids] == sorted(originals, key=_deadline_order)
         with other.app_context():

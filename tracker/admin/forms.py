@@ -68,3 +68,8 @@ class UserForm(FlaskForm):
 
 class SecurityForm(FlaskForm):
     require_totp = BooleanField(_l("Require two-factor sign-in for administrators and committee reviewers"))
+
+
+class RenumberForm(FlaskForm):
+    code = StringField(_l("New No."), validators=[DataRequired(), Length(max=32)])
+    reason = StringField(_l("Why (kept in the ledger)"), validators=[Length(max=500)])

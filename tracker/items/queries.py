@@ -1,7 +1,7 @@
 """The one filtered, permission-checked item query behind every list, export and API page."""
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, and_, asc, case, desc, func, select
@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, asc, case, desc, func, select
 from tracker import permissions
 from tracker.extensions import db
 from tracker.items import search
-from tracker.items.models import STATUSES, Item
+from tracker.items.models import STATUSES, Item, LedgerEntry
 from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
@@ -43,7 +43,7 @@ class ItemFilters:
     extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None  # every word must match (title, number, text, venue, responsible person)
-    imported: datetime | None = None  # the items one import wrote (its moment, by the viewer)
+    batch: int | None = None  # items an import created or changed
     sort: str = ""  # empty: the default order, closed and cancelled last
 
     @classmethod
@@ -54,7 +54,7 @@ class ItemFilters:
             raw = (args.get(f.name) or "").strip()
             if not raw:
                 continue
-            if f.name == "milestone":
+            if f.name in ("milestone", "batch"):
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
             elif f.name in ("overdue", "due_soon", "extended", "day_off"):
@@ -64,8 +64,6 @@ class ItemFilters:
                     values[f.name] = date.fromisoformat(raw)
                 except ValueError:
                     pass
-            elif f.name == "imported":
-                values[f.name] = search.parse_moment(raw)
             else:
                 values[f.name] = raw[:100]
         return cls(**values)
@@ -77,9 +75,7 @@ class ItemFilters:
 
 
 def _arg(value):
-    if isinstance(value, bool):
-        return int(value)
-    return search.format_moment(value) if isinstance(value, datetime) else value
+    return int(value) if isinstance(value, bool) else value
 
 
 def overdue_clause(today: date):
@@ -120,6 +116,10 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(~overdue_clause(today) | Item.deadline.is_(None))
     if filters.due_soon:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
+    if filters.batch is not None:
+        query = query.where(
+            Item.id.in_(select(LedgerEntry.item_id).where(LedgerEntry.import_batch_id == filters.batch))
+        )
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
     if filters.extended is not None:
@@ -128,8 +128,6 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:
         query = query.where(*search.words_clauses(filters.q))
-    if filters.imported:
-        query = query.where(search.imported_clause(filters.imported, user))
     key = filters.sort.lstrip("-")
     if key not in SORTS:  # the default order: work still to do first, soonest deadline first
         finished = case((Item.status.in_(FINISHED_STATUSES), 1), else_=0)

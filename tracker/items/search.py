@@ -8,12 +8,11 @@
 - ``imported``: the items an import (by the viewer) wrote at that moment.
 """
 
-from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, or_, select
 
 from tracker.auth.models import User
-from tracker.items.models import Item, LedgerEntry
+from tracker.items.models import Item
 
 MAX_WORDS = 8
 
@@ -51,24 +50,4 @@ def owner_clause(value: str):
     return or_(
         Item.owner.has(by_username),
         and_(~exists(select(User.id).where(by_username)), Item.owner.has(User.display_name == value)),
-    )
-
-
-def format_moment(moment: datetime) -> str:
-    """A moment for a URL: UTC with a ``Z`` (a ``+00:00`` would read back as a space)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_moment(raw: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def imported_clause(moment: datetime, user):
-    """Items with a ledger entry the viewer wrote at exactly that moment (one import's single ``now``)."""
-    return Item.id.in_(
-        select(LedgerEntry.item_id).where(LedgerEntry.created_at == moment, LedgerEntry.author_id == user.id)
     )
