@@ -112,23 +112,55 @@ def can_move_item_to(user, group_id) -> bool:
     return user.role in OVERSIGHT or leads_group(user, group_id)
 
 
-def can_own(candidate, group_id) -> bool:
-    """Who may be the responsible person (责任人) of an item of ``group_id``."""
-    if not candidate.is_active:
-        return False
-    if candidate.role == EXTERNAL:
-        return True
-    return candidate.role != ADMIN and (_in_group(candidate, group_id) or candidate.role == COMMITTEE)
+def owner_scope(candidate) -> tuple[frozenset[int], frozenset[int]]:
+    """Where ``candidate`` may be the responsible person (责任人): the groups whose items they may own
+    as the responsible group, and the groups through which they may own an item as a supporting
+    group (配合单位).
+
+    The rule: an active member or lead of the item's responsible group or of one of its supporting
+    groups. A third-party account (``external``) only for the groups it is attached to, as the
+    responsible group: a vendor contracted by one group does not own another group's item, even one
+    its group supports. Admins and accounts in no group own nothing. The owner picker and the
+    server's check both read this one function.
+    """
+    if not candidate.is_active or candidate.role == ADMIN:
+        return frozenset(), frozenset()
+    groups = frozenset(candidate.group_ids)
+    return groups, (frozenset() if candidate.role == EXTERNAL else groups)
+
+
+def can_own(candidate, group_id, supporting_group_ids=()) -> bool:
+    """Whether ``candidate`` may own an item of ``group_id`` supported by ``supporting_group_ids``."""
+    as_responsible, as_supporting = owner_scope(candidate)
+    return group_id in as_responsible or any(g in as_supporting for g in supporting_group_ids)
+
+
+def _supporting_ids(item) -> frozenset[int]:
+    return frozenset(g.id for g in getattr(item, "supporting_groups", ()))
 
 
 def can_contribute(user, item) -> bool:
-    """Add progress notes and evidence."""
+    """Add progress notes and evidence: the owner, the group's leads, oversight, and the members of
+    the supporting groups (配合单位), who do part of the work."""
     if item.status in ("closed", "cancelled") or not can_view_item(user, item):
         return False
-    return user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item)
+    if user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item):
+        return True
+    return user.role in (LEAD, MEMBER) and bool(user.group_ids & _supporting_ids(item))
 
 
-def can_transition(user, item, action: str) -> bool:
+def has_part_in(user, item, progress_recorders=frozenset()) -> bool:
+    """谁整改不验收: whoever owns an item, submitted it or recorded its progress does not verify it."""
+    return user.id in (item.owner_id, item.submitted_by_id) or user.id in progress_recorders
+
+
+def is_verify_override(user, item, action: str, progress_recorders=frozenset()) -> bool:
+    """An admin verifying an item they had a part in: allowed, but the service records the override."""
+    return action == "verify" and user.role == ADMIN and has_part_in(user, item, progress_recorders)
+
+
+def can_transition(user, item, action: str, *, progress_recorders=frozenset()) -> bool:
+    """``progress_recorders``: ids of whoever recorded progress or evidence on the item."""
     if not can_view_item(user, item):
         return False
     if action in OWNER_ACTIONS:
@@ -137,8 +169,9 @@ def can_transition(user, item, action: str) -> bool:
     if action in COMMITTEE_ACTIONS:
         if user.role not in OVERSIGHT:
             return False
-        # Separation of duties: whoever submitted an item never closes it.
-        return not (action == "verify" and item.submitted_by_id == user.id)
+        if action == "verify" and has_part_in(user, item, progress_recorders):
+            return user.role == ADMIN  # the recorded override
+        return True
     return False
 
 

@@ -1,7 +1,7 @@
 """sign-in hardening: second-factor failures and last step, server-side remember-me
 
 Revision ID: 5e7a1c0d9b42
-Revises: b7c41e9a2d05
+Revises: 3c7e5a91b2d4
 Create Date: 2026-12-02 06:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e7a1c0d9b42'
-down_revision = 'b7c41e9a2d05'
+down_revision = '3c7e5a91b2d4'
 branch_labels = None
 depends_on = None
 

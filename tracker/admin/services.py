@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker.auth.models import User
 from tracker.auth.rules import normalise_username
@@ -70,7 +70,11 @@ def save_group(group: WorkGroup | None, data: dict) -> WorkGroup:
     group.code = code
     group.name = data["name"].strip()
     group.name_en = (data.get("name_en") or "").strip()
-    group.sort_order = data.get("sort_order") or 0
+    if data.get("sort_order") is not None:
+        group.sort_order = data["sort_order"]
+    elif group.sort_order is None:  # a new group without a place: after the groups already configured
+        with db.session.no_autoflush:
+            group.sort_order = (db.session.scalar(select(func.max(WorkGroup.sort_order))) or 0) + 1
     db.session.flush()
     return group
 

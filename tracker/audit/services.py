@@ -24,6 +24,7 @@ ACTIONS = (
     "items_imported",
     "ledger_exported",
     "calendar_reset",
+    "verify_override",
     "working_day_saved",
     "working_days_imported",
 )

@@ -85,6 +85,7 @@ def snapshot_item(item: Item) -> SimpleNamespace:
         owner_id=item.owner_id,
         group_id=item.group_id,
         group_name=item.group.name if item.group else "",
+        group_name_en=item.group.name_en if item.group else "",
         is_confidential=item.is_confidential,
         milestone_id=item.milestone_id,
     )
@@ -135,7 +136,7 @@ def load_batch(ids: list[int]) -> Batch:
     if milestone_ids:
         robot = permissions.chat_robot_reader()
         for ms in db.session.scalars(select(Milestone).where(Milestone.id.in_(milestone_ids))):
-            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, date=ms.date)
+            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, title_en=ms.title_en, date=ms.date)
         tied = select(Item.milestone_id, Item.group_id, permissions.item_visibility(robot, Item)).where(
             Item.milestone_id.in_(milestone_ids), Item.status.in_(rules.OPEN_STATUSES)
         )

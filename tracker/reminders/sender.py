@@ -6,6 +6,7 @@ webhooks are at least once with a stable key: a crash between the server's "acce
 and our commit resends with the same Message-ID / dedupe key.
 """
 
+import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -178,6 +179,7 @@ def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.P
             milestone_id=row.milestone_id,
             subject=messages.clean(message.subject)[:400],
             body=messages.as_text(message),
+            data=json.dumps(message.data, ensure_ascii=False) if message.data else None,
             url=message.url[:300],
             created_at=now,
         )
