@@ -126,7 +126,7 @@ def test_export_shows_only_what_the_user_may_see_with_the_list_filters(w):
 
 def test_download_buttons_keep_the_current_filters(client, world):
     login(client, "member")
-    page = client.get("/ledger?group=CG&status=open").get_data(as_text=True)
+    page = client.get("/ledger?group=CG&status=open&sort=deadline").get_data(as_text=True)
     assert 'href="/export.xlsx?group=CG&amp;status=open&amp;sort=deadline"' in page
     assert 'href="/export.csv?group=CG&amp;status=open&amp;sort=deadline"' in page
     response = client.get("/export.xlsx?group=CG&status=open")
@@ -226,7 +226,7 @@ def same_people():
     make_user("lead", "lead", [cs])
     make_user("member", "member", [cs], display_name="林晓雯")
     make_user("othermember", "member", [js], display_name="周  杰")
-    make_user("vendor", "external", display_name="舞美公司")
+    make_user("vendor", "external", [cs], display_name="舞美公司")
     db.session.add(Milestone(event_id=event.id, title="无障碍设施验收", offset_days=-60, kind="countdown"))
     db.session.flush()
     return admin, cs, js

@@ -107,11 +107,11 @@ def _make_codes_unique(conn, now: datetime) -> None:
         entry = SimpleNamespace(
             item_id=item_id, author_id=None, created_at=now, kind='field_changed', item_version=version,
             field='code', before=old, after=new, note=note, scheme=KEYED if key else PLAIN,
-            snapshot=None, evidence=[], import_batch_id=None, import_row=None,
+            snapshot=None, evidence=[], import_batch_id=None, import_row=None, names=None,
         )
         entry.prev_hash = last_hash
         entry.hash = last_hash = entry_hash(last_hash, entry, key)
-        rows.append({k: v for k, v in vars(entry).items() if k not in ('snapshot', 'evidence', 'import_batch_id', 'import_row')})
+        rows.append({k: v for k, v in vars(entry).items() if k not in ('snapshot', 'evidence', 'import_batch_id', 'import_row', 'names')})
         conn.execute(
             sa.text("UPDATE item SET code = :code, version = version + 1, updated_at = :now WHERE id = :id"),
             {"code": new, "id": item_id, "now": now if conn.dialect.name != 'sqlite' else now.replace(tzinfo=None)},

@@ -1,7 +1,7 @@
 """workflow notifications
 
 Revision ID: be0798c5fb89
-Revises: b7c41e9a2d05
+Revises: 5e7a1c0d9b42
 Create Date: 2026-12-02 06:30:00.050094
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'be0798c5fb89'
-down_revision = 'b7c41e9a2d05'
+down_revision = '5e7a1c0d9b42'
 branch_labels = None
 depends_on = None
 

@@ -53,7 +53,7 @@ class GroupForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16)])
     name = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=100)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=100)])
-    sort_order = IntegerField(_l("Order on the board"), default=0, validators=[Optional(), NumberRange(0, 9999)])
+    sort_order = IntegerField(_l("Order on the board"), validators=[Optional(), NumberRange(0, 9999)])
 
 
 class UserForm(FlaskForm):

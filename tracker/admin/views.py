@@ -69,11 +69,16 @@ def event():
             "opening_at": form.opening_at.data.replace(tzinfo=tz).astimezone(UTC),
             "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
-        saved = services.save_event(event, data)
-        audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
-        db.session.commit()
-        flash(_("Event saved."), "success")
-        return redirect(url_for("admin.event"))
+        try:
+            saved = services.save_event(event, data, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
+            db.session.commit()
+            flash(_("Event saved."), "success")
+            return redirect(url_for("admin.event"))
     return render_template("admin/event.html", form=form), 422 if form.errors else 200
 
 
@@ -122,7 +127,7 @@ def user(user_id: int | None = None):
         form.group_ids.data = sorted(record.group_ids)
     if form.validate_on_submit():
         try:
-            saved = services.save_user(record, form.data, actor=current_user)
+            saved = services.save_user(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)

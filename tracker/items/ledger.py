@@ -140,6 +140,8 @@ def _payload_v2(prev_hash: str, entry: LedgerEntry) -> bytes:
             evidence,
             entry.import_batch_id,  # an imported sheet's row seals where the change came from
             entry.import_row,
+            # the names behind ids (items/history.py), only where kept: older entries verify as before
+            *([entry.names] if entry.names is not None else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -201,13 +203,16 @@ def append(
     before=None,
     after=None,
     evidence: list[Evidence] | None = None,
+    names: str | None = None,
 ) -> LedgerEntry:
     """Add one entry in the caller's transaction, chained to the newest one.
 
-    ``evidence``: the entry's files, whose digests its hash covers."""
+    ``evidence``: the entry's files, whose digests its hash covers. ``names``: the JSON
+    snapshot of the names behind ``before``/``after`` (history.names_for)."""
     if item.id is None:
         db.session.flush()
     entry = _entry(item, kind, actor, now, note, field, before, after)
+    entry.names = names
     if kind == "created":
         entry.snapshot = snapshot(item)
     if evidence:

@@ -127,6 +127,8 @@ class LedgerEntry(db.Model):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
+    # JSON: the names behind before/after when they are ids or codes (see items/history.py).
+    names: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Set when the change came from an imported sheet: which upload and which row.

@@ -113,6 +113,19 @@ def check_deadline_change(old: date | None, new: date | None, reason: str) -> No
         raise TransitionError("a deadline change needs a reason")
 
 
+def normalise_text(value: str | None, *, multiline: bool = True) -> str:
+    """Text as it is stored: Unix line endings, no trailing spaces on any line, no blank
+    lines around it; a one-line field keeps no line breaks at all.
+
+    Browsers post textareas with CRLF and sheets carry stray spaces: without this, saving
+    an unchanged form would record "changed" with the same text before and after.
+    """
+    lines = [line.rstrip() for line in (value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if not multiline:
+        return " ".join(line.strip() for line in lines if line.strip())
+    return "\n".join(lines).strip()
+
+
 # --- deadline extensions (延期) ---------------------------------------------
 
 FINISHED_STATUSES = ("closed", "cancelled")
@@ -155,3 +168,14 @@ def overdue_against_original(status: str, original: date | None, deadline: date 
         and today > original
         and (deadline is None or deadline > original)
     )
+
+
+def creation_warnings(owner_id: int | None, deadline: date | None, today: date) -> list[str]:
+    """What a new item may lack but is still saved with (PRODUCT.md: old sheets are full of these):
+    the form asks for a confirmation first."""
+    found = []
+    if owner_id is None:
+        found.append("no_owner")
+    if deadline is not None and deadline < today:
+        found.append("past_deadline")
+    return found

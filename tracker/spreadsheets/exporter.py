@@ -20,6 +20,7 @@ from tracker.clock import local_date
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
 from tracker.spreadsheets import layout, writer
+from tracker.spreadsheets.filter_text import describe_filters
 
 COLUMNS = [c.key for c in layout.COLUMNS]
 WRAPPED = {"title", "description", "measures", "acceptance", "latest_note", "remarks"}
@@ -214,7 +215,7 @@ def export_ledger(user, filters, *, fmt: str, lang: str, now: datetime) -> tuple
     event = current_event()
     event_name = (event.name_en if lang == "en" and event.name_en else event.name) if event else ""
     title = f"{event_name} {TITLE[lang]}".strip()
-    described = ", ".join(f"{k}={v}" for k, v in filters.as_args().items() if k != "sort")
+    described = describe_filters(filters, lang)
     stream = io.BytesIO()
     count = write_xlsx(rows, stream, lang=lang, title=title, exported_at=now, tz=tz, filters=described)
     return stream.getvalue(), name, count
