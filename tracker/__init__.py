@@ -54,6 +54,7 @@ AREAS = (
     "board",
     "reports",
     "reminders",
+    "notify",
     "spreadsheets",
     "calendar",
     "api",

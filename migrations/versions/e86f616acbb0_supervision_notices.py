@@ -1,7 +1,7 @@
 """supervision notices
 
 Revision ID: e86f616acbb0
-Revises: b7e4c2a91f3d
+Revises: be0798c5fb89
 Create Date: 2026-12-02 06:31:14.908778
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e86f616acbb0'
-down_revision = 'b7e4c2a91f3d'
+down_revision = 'be0798c5fb89'
 branch_labels = None
 depends_on = None
 

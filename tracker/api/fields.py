@@ -34,7 +34,7 @@ ITEM_FILTERS = {
         "A status; `active` for open, in progress and submitted; `counted` for all but cancelled (the board's totals).",
         enum=STATUSES + tuple(STATUS_GROUPS),
     ),
-    "owner": Field("string", "Responsible person's username.", max_length=64),
+    "owner": Field("string", "Responsible person's username, or else display name.", max_length=100),
     "overdue": Field("boolean", "Only overdue items (true) or only items that are not (false)."),
     "extended": Field("boolean", "Only items whose deadline was extended (true) or never extended (false)."),
     "due_before": Field("date", "Deadline on or before this day."),
@@ -48,9 +48,15 @@ ITEM_FILTERS = {
         "Items with an open supervision notice of this level (or any: `open`).",
         enum=("blue", "orange", "red", "open"),
     ),
-    "q": Field("string", "Words in the title, number or description.", max_length=100),
+    "q": Field(
+        "string",
+        "Words, all of which must appear in the title, number, description, measures, venue or owner's name.",
+        max_length=100,
+    ),
     "sort": Field(
-        "string", "Sort key; a leading '-' sorts descending.", enum=tuple(SORTS) + tuple(f"-{k}" for k in SORTS)
+        "string",
+        "Sort key; a leading '-' sorts descending. Without it: closed and cancelled last, then by deadline.",
+        enum=tuple(SORTS) + tuple(f"-{k}" for k in SORTS),
     ),
 }
 
@@ -205,6 +211,15 @@ def milestone_data(values: dict) -> dict:
     }
 
 
+NOTIFICATIONS_READ = {
+    "ids": Field(
+        "array",
+        "Notification ids to mark read; leave out to mark all read.",
+        items=Field("integer"),
+        max_items=500,
+    ),
+}
+INBOX_LIMIT = 100  # items per inbox section
 EXTENSION_REQUEST = {
     "deadline": Field("date", "The new deadline asked for: not before today, later than the current one."),
     "reason": Field("string", "Why more time is needed (required).", min_length=1, max_length=2000),

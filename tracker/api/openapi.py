@@ -5,12 +5,17 @@ from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
 from tracker.notices import openapi as notices_openapi
+from tracker.notify.inbox import ITEM_SECTIONS
+from tracker.notify.rules import KINDS as NOTIFY_KINDS
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = {
     400: "Malformed JSON: not parseable, NaN or Infinity, duplicate keys, not an object, or nested too deep.",
     401: "No credentials, or an unknown or revoked token.",
-    403: "The caller may not do this (or a session write without its CSRF token).",
+    403: (
+        "The caller may not do this (or a session write without its CSRF token; or "
+        "`two_factor_required`: the install requires two-factor sign-in for the caller's role)."
+    ),
     404: "No such resource, or one the caller may not see.",
     409: (
         "The item changed since the version sent, or another extension request or decision came first; "
@@ -197,6 +202,14 @@ BOARD = _obj(
 NOTIFICATION = _obj(
     {
         "id": INTEGER,
+        "kind": {
+            "type": "string",
+            "description": "A workflow event (" + ", ".join(NOTIFY_KINDS) + ") or a reminder rule "
+            "(before-N, overdue, lead, committee, milestone-N, digest, activity).",
+        },
+        "item": _nullable("integer"),
+        "actor": {**_nullable("string"), "description": "Username of who did it (null for reminders)."},
+        "message": STRING,
         "rule": STRING,
         "subject": STRING,
         "body": STRING,
@@ -207,7 +220,26 @@ NOTIFICATION = _obj(
         "read": BOOLEAN,
         "read_at": _nullable("string", format="date-time"),
     },
-    required=("id", "subject", "created_at", "read"),
+    required=("id", "kind", "item", "actor", "message", "subject", "created_at", "read"),
+)
+INBOX_ITEM = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Item"},
+        {
+            "type": "object",
+            "properties": {
+                "waiting_since": {"type": "string", "description": "When the wait began (a deadline: a date)."},
+                "reason": _nullable("string"),
+            },
+        },
+    ]
+}
+INBOX = _obj(
+    {
+        **{key: {"type": "array", "items": INBOX_ITEM} for key in ITEM_SECTIONS},
+        "counts": {"type": "object", "additionalProperties": INTEGER, "description": "Items per section."},
+    },
+    required=(*ITEM_SECTIONS, "counts"),
 )
 EXTENSION_REQUEST = _obj(
     {
@@ -248,6 +280,7 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "Inbox": INBOX,
     "ExtensionRequest": EXTENSION_REQUEST,
     "WorkingDay": WORKING_DAY,
     "Error": ERROR,
@@ -432,6 +465,20 @@ def paths() -> dict:
                 params=page,
             )
         },
+        f"{PREFIX}/notifications/read": {
+            "post": operation(
+                "Mark some (``ids``) or all of the caller's notifications read",
+                (200, _obj({"marked": INTEGER}), "How many were unread and are now read."),
+                body=body_schema(fields.NOTIFICATIONS_READ),
+            )
+        },
+        f"{PREFIX}/inbox": {
+            "get": operation(
+                "What needs the caller now, by role, oldest first",
+                (200, _ref("Inbox"), "Sections that do not apply to the caller's role are empty."),
+                errors=(401,),
+            )
+        },
         **notices_openapi.paths(PREFIX, operation, _ref, _page_of, body_schema, _query, page),
     }
 
@@ -477,7 +524,8 @@ def document() -> dict:
                 "Problem list, responsibility list and rectification ledger as JSON. "
                 "Authenticate with `Authorization: Bearer <token>` (create tokens on /account/tokens "
                 "or with `flask --app tracker api-token USERNAME`), or with a signed-in session plus "
-                "an `X-CSRFToken` header for writes. Errors are "
+                "an `X-CSRFToken` header for writes. Answers to tokens carry `Cache-Control: no-store`; "
+                "a password change revokes the user's tokens. Errors are "
                 '`{"error": {"code", "message", "fields"}}`.'
             ),
         },

@@ -45,6 +45,9 @@ def authenticate():
         auth.authenticate()
 
 
+bp.after_request(auth.no_store_for_tokens)
+
+
 def _created(body: dict):
     return jsonify(body), 201
 
@@ -90,7 +93,7 @@ def put_event():
     values = parse_body(read_json(), fields.EVENT, required=fields.EVENT_REQUIRED)
     event = current_event()
     values.setdefault("default_locale", event.default_locale if event else "zh_CN")
-    event = admin_services.save_event(event, values)
+    event = admin_services.save_event(event, values, now=utcnow())
     db.session.commit()
     return jsonify(shapes.event_json(event, utcnow()))
 
@@ -263,6 +266,25 @@ def notifications():
     per_page = min(per_page, NOTIFICATIONS_PER_PAGE)
     rows, total = user_notifications(auth.actor(), page, per_page)
     return jsonify(shapes.page_json(rows, total, page, per_page))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def read_notifications():
+    from tracker.notify.services import mark_read
+
+    values = parse_body(read_json(), fields.NOTIFICATIONS_READ)
+    marked = mark_read(values.get("ids"), actor=auth.actor(), now=utcnow())
+    db.session.commit()
+    return jsonify({"marked": marked})
+
+
+@bp.route("/inbox")
+def inbox():
+    from tracker.notify.inbox import sections
+
+    now = utcnow()
+    today = local_today(now)
+    return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))
 
 
 extension_requests.register(bp, _page)

@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
+from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.items.models import Item
 from tracker.reminders import rules, webhook
 from tracker.reminders.models import (
     DIGEST_MODES,
@@ -132,9 +134,13 @@ def save_preference(*, actor, email_enabled: bool, digest_mode: str) -> Notifica
     return pref
 
 
-def _as_dict(n: Notification) -> dict:
+def _as_dict(n: Notification, actor: str | None = None) -> dict:
     return {
         "id": n.id,
+        "kind": n.rule,
+        "item": n.item_id,
+        "actor": actor,
+        "message": n.subject,
         "rule": n.rule,
         "subject": n.subject,
         "body": n.body,
@@ -147,22 +153,41 @@ def _as_dict(n: Notification) -> dict:
     }
 
 
+def readable_notifications(actor):
+    """The actor's notifications, less those about an item the actor may no longer read.
+
+    Texts were filtered when they were sent; an item made confidential or reassigned
+    since then must not stay readable through an old notification.
+    """
+    mine = Notification.user_id == actor.id
+    if actor.role in permissions.OVERSIGHT:
+        return mine
+    # Correlated: one primary-key lookup per notification shown, not a scan of every item.
+    readable = select(Item.id).where(Item.id == Notification.item_id, permissions.item_visibility(actor, Item))
+    return and_(mine, or_(Notification.item_id.is_(None), readable.exists()))
+
+
 def user_notifications(actor, page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """The actor's in-app notifications, newest first, one page of them, and the total."""
     page, per_page = max(int(page), 1), min(max(int(per_page), 1), 100)
-    mine = Notification.user_id == actor.id
+    mine = readable_notifications(actor)
     total = db.session.scalar(select(func.count()).select_from(Notification).where(mine))
-    rows = db.session.scalars(
-        select(Notification).where(mine).order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    rows = db.session.execute(
+        select(Notification, User.username)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(mine)
+        .order_by(Notification.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
-    return [_as_dict(n) for n in rows], total
+    return [_as_dict(n, actor) for n, actor in rows], total
 
 
 def unread_count(actor) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .where(readable_notifications(actor), Notification.read_at.is_(None))
     )
 
 
@@ -250,6 +275,9 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
     Never raises for a bad rule or delivery: the error is logged and the next run tries again.
     """
     from tracker.event.services import event_timezone
+    from tracker.notify import digest as activity_digest
+    from tracker.notify import sender as workflow_sender
+    from tracker.notify.rules import ACTIVITY_DIGEST
     from tracker.reminders import sender, smtp, sweep
 
     settings = get_settings()
@@ -267,6 +295,8 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
             with_digest=with_digest,
             last_swept_on=settings.last_swept_on,
         )
+        if with_digest:
+            queued[ACTIVITY_DIGEST] = activity_digest.queue(now, local_now.date())
         if not dry_run and (settings.last_swept_on is None or settings.last_swept_on < local_now.date()):
             settings.last_swept_on = local_now.date()
             db.session.add(settings)
@@ -279,7 +309,7 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
         return {"queued": queued, "delivered": {}}
     db.session.commit()
     try:
-        delivered = dict(sender.send_due(now, tz, rule_policy))
+        delivered = dict(sender.send_due(now, tz, rule_policy) + workflow_sender.send_due(now, tz, rule_policy))
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("reminder delivery stopped; it resumes at the next tick")
