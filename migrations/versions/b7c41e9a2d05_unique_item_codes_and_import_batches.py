@@ -130,7 +130,8 @@ def downgrade():
     op.drop_index('uq_item_event_code', table_name='item')
     op.drop_index(op.f('ix_ledger_entry_import_batch_id'), table_name='ledger_entry')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_ledger_entry_import_batch_id_import_batch'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':  # SQLite's inline reference goes with its column
+            batch_op.drop_constraint(batch_op.f('fk_ledger_entry_import_batch_id_import_batch'), type_='foreignkey')
         batch_op.drop_column('import_row')
         batch_op.drop_column('import_batch_id')
     op.drop_table('import_batch')

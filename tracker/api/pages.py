@@ -80,7 +80,7 @@ def api_prose(text: str | None) -> Markup:
     if not text:
         return Markup("")
     translated = _(text)
-    parts = re.split(r"`([^`]+)`", translated)
+    parts = re.split(r"``?([^`]+)``?", translated)
     html = Markup("").join(Markup("<code>{}</code>").format(p) if i % 2 else p for i, p in enumerate(parts))
     if translated == text and not is_english():
         return Markup('<span lang="en">{}</span>').format(html)
