@@ -49,6 +49,7 @@ AREAS = (
     "auth",
     "items",
     "milestones",
+    "exercises",
     "board",
     "reports",
     "reminders",

@@ -1,0 +1,41 @@
+"""Rows for exercises (演练/测试赛/检查): plan, record, findings, report.
+
+Rows run in order on one world per role: the admin, the committee and the CG lead plan
+exercise 1 (a user acceptance of CG with the shipped accessible-venue checklist, whose
+first check is 1), then reach its pages; for every other role exercise 1 does not exist.
+The invited external tester and the group member are walked in tests/test_exercises.py.
+"""
+
+from tests.routes import ANY_OK, DENIED, OK, Route, roles
+
+PLANNERS = roles(DENIED, admin=OK, committee=OK, lead=OK)
+PLANNED = roles(DENIED, admin=ANY_OK, committee=ANY_OK, lead=ANY_OK)
+PLAN = {
+    "kind": "user_acceptance",
+    "title": "体育馆使用者验收",
+    "held_on": "2026-06-20",
+    "venue": "茂名市体育馆",
+    "group_id": "{cs}",
+    "template_id": "1",
+    "participants": "张三, 轮椅使用者\n@external, 体验督导官",
+}
+
+ROUTES = [
+    Route("exercises.index", "GET", "/exercises", roles(OK)),
+    Route("exercises.new", "GET", "/exercises/new", roles(DENIED, admin=OK, committee=OK, lead=OK, other_lead=OK)),
+    Route("exercises.new", "POST", "/exercises/new", PLANNED, data=PLAN),
+    Route("exercises.show", "GET", "/exercises/1", PLANNERS),
+    Route("exercises.checklist", "GET", "/exercises/1/checklist", PLANNERS),
+    Route("exercises.record", "POST", "/exercises/1/checks/1", PLANNED, data={"result": "fail", "value": "1:10"}),
+    Route("exercises.record", "PUT", "/exercises/1/checks/1", PLANNED, json={"result": "fail", "value": "1:10"}),
+    Route("exercises.findings", "GET", "/exercises/1/findings", PLANNERS),
+    Route(
+        "exercises.findings",
+        "POST",
+        "/exercises/1/findings",
+        PLANNED,
+        data={"pick-1": "1", "owner-1": "{member}", "deadline-1": "2030-06-30"},
+    ),
+    Route("exercises.report", "GET", "/exercises/1/report", PLANNERS),
+    Route("exercises.finding_list", "GET", "/exercises/1/findings/list?closed=0", PLANNERS),
+]

@@ -1,0 +1,262 @@
+"""Exercises (演练/测试赛/检查/使用者验收): pass rules, shipped checklists, planning, recording, findings, report."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import NOW
+from tracker import permissions
+from tracker.auth.models import User
+from tracker.errors import NotFound, PermissionDenied, ValidationFailed
+from tracker.exercises import rules, services
+from tracker.exercises.models import ChecklistTemplate, Exercise, ExerciseCheck
+from tracker.extensions import db
+from tracker.items import services as items
+from tracker.items.models import Item, LedgerEntry
+from tracker.milestones.models import Milestone
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+# --- pure rules ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "verdict"),
+    [
+        ("≤ 1:12", "1:15", "pass"),
+        ("≤ 1:12", "1:12", "pass"),
+        ("≤ 1:12", "1:10", "fail"),
+        ("≥ 0.80 m", "0.80", "pass"),
+        ("≥ 0.80 m", "0.75 m", "fail"),
+        (">= 1.2 m", "1.25m", "pass"),
+        ("< 13 mm", "13", "fail"),
+        ("≤ 1:12", "", None),
+        ("", "0.8", None),
+        ("≥ 0.80 m", "about a metre", None),
+        ("≤ 1:0", "1:2", None),
+    ],
+)
+def test_pass_rule_judges_measured_values(rule, value, verdict):
+    assert rules.judge(rule, value) == verdict
+
+
+def test_closed_share_rounds_down_so_almost_ninety_is_not_ninety():
+    assert rules.closed_share(899, 1000) == 89
+    assert rules.closed_share(9, 10) == 90
+    assert rules.closed_share(0, 0) is None
+
+
+def test_results_are_counted_with_unanswered_ones():
+    assert rules.count_results(["pass", "fail", None, "na", "pass"]) == {"pass": 2, "fail": 1, "na": 1, "open": 1}
+
+
+def test_shipped_checklists_are_valid_and_mark_the_unverified_figures():
+    shipped = {t["code"]: t for t in services.shipped_templates()}
+    assert set(shipped) == {"accessible_venue", "test_event"}
+    for data in shipped.values():
+        assert services.check_template_data(data) == {}
+    venue = shipped["accessible_venue"]
+    titles = [s["title_en"] for s in venue["sections"]]
+    for area in ("Entrances", "Ramps", "Doors", "Accessible toilets", "Lifts", "Tactile paving", "Signage"):
+        assert area in titles
+    assert "以现行有效条文为准" in venue["note"]
+    ramp = venue["sections"][1]["points"][0]
+    assert ramp["rule"] == "≤ 1:12" and "以现行有效条文为准" in ramp["text"]
+    areas = {s["title_en"] for s in shipped["test_event"]["sections"]}
+    assert areas == {"Competition", "Reception", "Security", "Medical", "Volunteers", "Doping control"}
+
+
+def test_template_with_a_bad_rule_is_refused_by_point():
+    section = {"title": "门", "points": [{"text": "宽", "rule": "wide"}]}
+    data = {"code": "x", "version": 1, "name": "x", "sections": [section]}
+    assert set(services.check_template_data(data)) == {"section 1 point 1"}
+
+
+# --- permissions (plain values) -----------------------------------------------------
+
+
+class P:
+    def __init__(self, user_id):
+        self.user_id = user_id
+
+
+class U:
+    def __init__(self, id, role, group_ids=()):
+        self.id, self.role, self.group_ids = id, role, list(group_ids)
+
+
+class E:
+    def __init__(self, group_id, invited=()):
+        self.group_id = group_id
+        self.participants = [P(i) for i in invited]
+
+
+def test_who_records_results():
+    exercise = E(group_id=1, invited=[9])
+    assert permissions.can_record_exercise(U(1, "committee"), exercise)
+    assert permissions.can_record_exercise(U(2, "member", [1]), exercise)
+    assert not permissions.can_record_exercise(U(3, "member", [2]), exercise)
+    assert permissions.can_record_exercise(U(9, "external"), exercise)
+    assert not permissions.can_record_exercise(U(8, "external"), exercise)
+    assert not permissions.can_view_exercise(U(8, "external"), exercise)
+    assert permissions.can_plan_exercise(U(4, "lead", [1]), 1)
+    assert not permissions.can_plan_exercise(U(4, "lead", [1]), 2)
+    assert not permissions.can_plan_exercise(U(2, "member", [1]), 1)
+
+
+# --- services -------------------------------------------------------------------------
+
+
+def _user(username):
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _plan(world, actor, **overrides):
+    templates = services.install_shipped(now=NOW)
+    data = {
+        "kind": "user_acceptance",
+        "title": "体育馆使用者验收",
+        "held_on": date(2026, 6, 20),
+        "venue": "茂名市体育馆",
+        "group_id": world.cs.id,
+        "milestone_id": None,
+        "template_id": templates[0].id,
+        "participants": services.parse_participants("张三, 轮椅使用者\n@external, 体验督导官"),
+    }
+    data.update(overrides)
+    return services.plan_exercise(data, actor=actor, now=NOW)
+
+
+def test_planning_copies_the_checklist_and_keeps_testers_without_accounts(ctx, world):
+    exercise = _plan(world, _user("lead"))
+    assert len(exercise.checks) == sum(len(s["points"]) for s in services.shipped_templates()[0]["sections"])
+    assert [(p.name, p.role, p.user_id) for p in exercise.participants] == [
+        ("张三", "轮椅使用者", None),
+        ("external", "体验督导官", world.external.id),
+    ]
+    assert services.install_shipped(now=NOW) == []  # shipped once, by code and version
+
+
+def test_a_lead_plans_only_for_their_group(ctx, world):
+    with pytest.raises(PermissionDenied):
+        _plan(world, _user("otherlead"))
+
+
+def test_planning_reports_every_bad_field(ctx, world):
+    with pytest.raises(ValidationFailed) as failure:
+        _plan(world, _user("lead"), title=" ", kind="party", held_on=None, participants=[{"name": "@nobody"}])
+    assert set(failure.value.fields) == {"title", "kind", "held_on", "participants"}
+    assert db.session.scalar(select(func.count(Exercise.id))) == 0
+
+
+def test_an_answer_is_idempotent_and_the_rule_decides_when_no_result_is_given(ctx, world):
+    exercise = _plan(world, _user("lead"))
+    ramp = exercise.checks[0]
+    member = _user("member")
+    check, changed = services.record_check(exercise, ramp.id, actor=member, now=NOW, result=None, value="1:10")
+    assert (check.result, changed) == ("fail", True)
+    check, changed = services.record_check(exercise, ramp.id, actor=member, now=NOW, result=None, value="1:10")
+    assert (check.result, changed) == ("fail", False)
+    with pytest.raises(ValidationFailed):
+        services.record_check(exercise, ramp.id, actor=member, now=NOW, result="maybe")
+    with pytest.raises(PermissionDenied):
+        services.record_check(exercise, ramp.id, actor=_user("othermember"), now=NOW, result="pass")
+    with pytest.raises(NotFound):
+        services.record_check(exercise, 10**6, actor=member, now=NOW, result="pass")
+
+
+def test_an_uninvited_external_account_cannot_see_the_exercise(ctx, world):
+    exercise = _plan(world, _user("lead"), participants=[])
+    with pytest.raises(NotFound):
+        services.get_exercise(exercise.id, actor=_user("external"))
+
+
+def test_failed_checks_become_items_with_group_evidence_and_ledger(ctx, world):
+    committee = _user("committee")
+    exercise = _plan(world, _user("lead"))
+    ramp, door = exercise.checks[0], exercise.checks[7]
+    services.record_check(exercise, ramp.id, actor=committee, now=NOW, result="fail", value="1:10", note="坡度过陡")
+    services.record_check(exercise, door.id, actor=committee, now=NOW, result=None, value="0.75")
+    proposed = services.proposed_findings(exercise)
+    assert [(p["check"].id, p["group_id"]) for p in proposed] == [(ramp.id, world.cs.id), (door.id, world.cs.id)]
+    ledger_before = db.session.scalar(select(func.count(LedgerEntry.id)))
+    created = services.raise_findings(
+        exercise,
+        [{"check_id": c.id, "owner_id": world.member.id, "deadline": date(2026, 7, 10)} for c in (ramp, door)],
+        actor=committee,
+        now=NOW,
+    )
+    assert [i.source for i in created] == ["exercise_debrief", "exercise_debrief"]
+    assert {i.group_id for i in created} == {world.cs.id}
+    for evidence in ("1:10", "≤ 1:12", "坡度过陡"):
+        assert evidence in created[0].description
+    assert created[0].found_on == date(2026, 6, 20) and created[0].key_area == "accessibility"
+    assert (ramp.item_id, door.item_id) == (created[0].id, created[1].id)
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == ledger_before + 2
+    assert services.proposed_findings(exercise) == []
+
+
+def test_findings_are_all_or_nothing(ctx, world):
+    committee = _user("committee")
+    exercise = _plan(world, _user("lead"))
+    a, b = exercise.checks[0], exercise.checks[1]
+    for check in (a, b):
+        services.record_check(exercise, check.id, actor=committee, now=NOW, result="fail")
+    items_before = db.session.scalar(select(func.count(Item.id)))
+    rows = [
+        {"check_id": a.id, "owner_id": world.member.id, "deadline": date(2026, 7, 10)},
+        {"check_id": b.id, "owner_id": world.other_member.id, "deadline": date(2026, 7, 10)},  # not in CG
+    ]
+    with pytest.raises(ValidationFailed) as failure:
+        services.raise_findings(exercise, rows, actor=committee, now=NOW)
+    db.session.rollback()
+    assert list(failure.value.fields) == [f"check {b.id}"]
+    assert db.session.scalar(select(func.count(Item.id))) == items_before
+    assert db.session.scalar(select(func.count(ExerciseCheck.id)).where(ExerciseCheck.item_id.is_not(None))) == 0
+
+
+def test_a_passed_check_never_becomes_an_item(ctx, world):
+    committee = _user("committee")
+    exercise = _plan(world, _user("lead"))
+    services.record_check(exercise, exercise.checks[0].id, actor=committee, now=NOW, result="pass")
+    with pytest.raises(ValidationFailed):
+        services.raise_findings(exercise, [{"check_id": exercise.checks[0].id}], actor=committee, now=NOW)
+
+
+def _close(item, world):
+    items.transition(item, "start", actor=_user("member"), now=NOW)
+    items.update_item(item, {}, actor=_user("committee"), now=NOW, version=item.version)
+    item.progress = 100
+    items.transition(item, "submit", actor=_user("member"), now=NOW, note="已整改")
+    items.transition(item, "verify", actor=_user("committee"), now=NOW, note="现场核查通过")
+
+
+def test_closure_counts_per_exercise_and_per_milestone(ctx, world):
+    committee = _user("committee")
+    milestone = Milestone(event_id=world.event.id, title="测试赛问题整改", kind="test_event", offset_days=-45)
+    db.session.add(milestone)
+    db.session.flush()
+    exercise = _plan(world, _user("lead"), milestone_id=milestone.id)
+    checks = exercise.checks[:3]
+    for check in checks:
+        services.record_check(exercise, check.id, actor=committee, now=NOW, result="fail")
+    created = services.raise_findings(
+        exercise,
+        [{"check_id": c.id, "owner_id": world.member.id, "deadline": date(2026, 7, 10)} for c in checks],
+        actor=committee,
+        now=NOW,
+    )
+    _close(created[0], world)
+    assert services.closure(exercise_ids=[exercise.id]) == {exercise.id: (1, 3)}
+    assert services.closure(milestone_ids=[milestone.id]) == {milestone.id: (1, 3)}
+    assert len(db.session.scalars(services.finding_items(exercise, closed=True)).all()) == 1
+    assert len(db.session.scalars(services.finding_items(exercise, closed=False)).all()) == 2
+
+
+def test_template_stored_twice_with_the_same_version_is_refused(ctx, world):
+    data = services.shipped_templates()[1]
+    services.install_template(data, now=NOW)
+    with pytest.raises(ValidationFailed):
+        services.install_template(data, now=NOW)
+    assert db.session.scalar(select(func.count(ChecklistTemplate.id))) == 1
