@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import NOW
+from tests.factories import NOW, login
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
@@ -248,10 +248,10 @@ def test_closure_counts_per_exercise_and_per_milestone(ctx, world):
         now=NOW,
     )
     _close(created[0], world)
-    assert services.closure(exercise_ids=[exercise.id]) == {exercise.id: (1, 3)}
-    assert services.closure(milestone_ids=[milestone.id]) == {milestone.id: (1, 3)}
-    assert len(db.session.scalars(services.finding_items(exercise, closed=True)).all()) == 1
-    assert len(db.session.scalars(services.finding_items(exercise, closed=False)).all()) == 2
+    assert services.closure(committee, exercise_ids=[exercise.id]) == {exercise.id: (1, 3)}
+    assert services.closure(committee, milestone_ids=[milestone.id]) == {milestone.id: (1, 3)}
+    assert len(db.session.scalars(services.finding_items(committee, exercise=exercise, closed=True)).all()) == 1
+    assert len(db.session.scalars(services.finding_items(committee, exercise=exercise, closed=False)).all()) == 2
 
 
 def test_template_stored_twice_with_the_same_version_is_refused(ctx, world):
@@ -260,3 +260,125 @@ def test_template_stored_twice_with_the_same_version_is_refused(ctx, world):
     with pytest.raises(ValidationFailed):
         services.install_template(data, now=NOW)
     assert db.session.scalar(select(func.count(ChecklistTemplate.id))) == 1
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def _page_plan(client, world, **overrides):
+    client.get("/exercises/new")  # stores the shipped checklists
+    data = {
+        "kind": "user_acceptance",
+        "title": "体育馆使用者验收",
+        "held_on": "2026-06-20",
+        "venue": "茂名市体育馆",
+        "group_id": str(world.cs.id),
+        "template_id": "1",
+        "participants": "张三, 轮椅使用者\n@external, 体验督导官",
+    }
+    data.update(overrides)
+    return client.post("/exercises/new", data=data)
+
+
+def test_user_acceptance_from_plan_to_closed_findings_through_pages(app, world):
+    with app.app_context():
+        milestone = Milestone(event_id=world.event.id, title="使用者验收", kind="test_event", offset_days=-80)
+        db.session.add(milestone)
+        db.session.commit()
+        milestone_id = milestone.id
+    lead = app.test_client()
+    login(lead, "lead")
+    response = _page_plan(lead, world, milestone_id=str(milestone_id))
+    assert response.status_code == 302
+    exercise_url = response.headers["Location"]
+    assert exercise_url.endswith("/exercises/1")
+
+    # The invited external tester records on site; the plain form works without script.
+    tester = app.test_client()
+    login(tester, "external")
+    assert tester.get("/exercises/1/checklist").status_code == 200
+    assert (
+        tester.post("/exercises/1/checks/1", data={"result": "", "value": "1:10", "note": "坡度过陡"}).status_code
+        == 302
+    )
+    # The page's script sends PUT; the same answer twice changes nothing.
+    for _ in range(2):
+        answer = tester.put("/exercises/1/checks/8", json={"result": "", "value": "0.75", "note": ""})
+        assert answer.status_code == 200 and answer.json["result"] == "fail"
+    assert tester.put("/exercises/1/checks/2", json={"result": "pass"}).json["result"] == "pass"
+    assert tester.put("/exercises/1/checks/3", json={"result": "maybe"}).status_code == 422
+    assert tester.get("/exercises/1/findings").status_code == 403  # testers record, leads decide
+
+    # A member of another group may not record.
+    other = app.test_client()
+    login(other, "othermember")
+    assert other.put("/exercises/1/checks/4", json={"result": "pass"}).status_code == 403
+
+    # Review table: one row with an owner outside the group refuses everything.
+    review = lead.get("/exercises/1/findings")
+    assert review.status_code == 200 and "坡度" in review.get_data(as_text=True)
+    bad = {
+        "pick-1": "1",
+        "owner-1": str(world.member.id),
+        "deadline-1": "2026-07-10",
+        "pick-8": "1",
+        "owner-8": str(world.other_member.id),
+        "deadline-8": "2026-07-10",
+    }
+    refused = lead.post("/exercises/1/findings", data=bad)
+    assert refused.status_code == 422 and 'href="#row-8"' in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Item.id)).where(Item.source == "exercise_debrief")) == 0
+    bad["owner-8"] = str(world.member.id)
+    assert lead.post("/exercises/1/findings", data=bad).status_code == 302
+
+    with app.app_context():
+        found = db.session.scalars(select(Item).where(Item.source == "exercise_debrief").order_by(Item.id)).all()
+        assert [(i.group_id, i.owner_id, i.milestone_id) for i in found] == [
+            (world.cs.id, world.member.id, milestone_id)
+        ] * 2
+        kinds = db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.item_id.in_([i.id for i in found])))
+        assert list(kinds) == ["created", "created"]
+        committee, member = _user("committee"), _user("member")
+        item = found[0]
+        items.transition(item, "start", actor=member, now=NOW)
+        item.progress = 100
+        items.transition(item, "submit", actor=member, now=NOW, note="已重新浇筑")
+        items.transition(item, "verify", actor=committee, now=NOW, note="残疾人试用通过")
+        db.session.commit()
+
+    page = lead.get(exercise_url).get_data(as_text=True)
+    assert '/exercises/1/findings/list?closed=1">1</a>' in page
+    assert '/exercises/1/findings/list">2</a>' in page and "(50 %)" in page
+    closed_list = lead.get("/exercises/1/findings/list?closed=1").get_data(as_text=True)
+    assert 'class="finding-count">1<' in closed_list
+    all_list = lead.get("/exercises/1/findings/list").get_data(as_text=True)
+    assert 'class="finding-count">2<' in all_list
+    report = lead.get("/exercises/1/report").get_data(as_text=True)
+    assert "(50 %)" in report
+    for path in ("/milestones", "/board"):
+        text = lead.get(path).get_data(as_text=True)
+        assert f'/milestones/{milestone_id}/findings?closed=1">1</a>' in text, path
+    assert 'class="finding-count">1<' in lead.get(f"/milestones/{milestone_id}/findings?closed=1").get_data(
+        as_text=True
+    )
+
+
+def test_an_external_account_not_invited_sees_nothing(app, world):
+    lead = app.test_client()
+    login(lead, "lead")
+    _page_plan(lead, world, participants="张三, 轮椅使用者")
+    tester = app.test_client()
+    login(tester, "external")
+    assert tester.get("/exercises/1").status_code == 404
+    assert tester.put("/exercises/1/checks/1", json={"result": "pass"}).status_code == 404
+    assert "体育馆使用者验收" not in tester.get("/exercises").get_data(as_text=True)
+
+
+def test_planning_form_shows_errors_and_keeps_what_was_typed(app, world):
+    lead = app.test_client()
+    login(lead, "lead")
+    response = _page_plan(lead, world, title="", participants="@nobody, 体验")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "@nobody, 体验" in text and "茂名市体育馆" in text

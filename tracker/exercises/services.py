@@ -409,19 +409,28 @@ def sections_summary(exercise: Exercise) -> list[dict]:
     ]
 
 
-def finding_items(exercise: Exercise, *, closed: bool | None = None):
-    """The exercise's findings as an Item query (optionally only closed or only not closed)."""
-    query = select(Item).join(ExerciseCheck, ExerciseCheck.item_id == Item.id)
-    query = query.where(ExerciseCheck.exercise_id == exercise.id, Item.status != "cancelled")
+def finding_items(actor, *, exercise: Exercise | None = None, milestone_id: int | None = None, closed=None):
+    """Findings (items from failed checks) of an exercise or a milestone's exercises, as the actor may read them.
+
+    ``closed``: True only closed, False only not closed, None all. Cancelled items are left out.
+    """
+    query = select(Item).join(ExerciseCheck, ExerciseCheck.item_id == Item.id).where(Item.status != "cancelled")
+    if exercise is not None:
+        query = query.where(ExerciseCheck.exercise_id == exercise.id)
+    else:
+        query = query.join(Exercise, Exercise.id == ExerciseCheck.exercise_id).where(
+            Exercise.milestone_id == milestone_id
+        )
     if closed is True:
         query = query.where(Item.status == "closed")
     elif closed is False:
         query = query.where(Item.status != "closed")
-    return query.order_by(ExerciseCheck.position)
+    query = permissions.visible_items(query, actor, Item)
+    return query.order_by(ExerciseCheck.exercise_id, ExerciseCheck.position)
 
 
-def closure(exercise_ids=None, milestone_ids=None) -> dict:
-    """{key: (closed, total)} findings per exercise (or per milestone), cancelled items left out."""
+def closure(actor, *, exercise_ids=None, milestone_ids=None) -> dict:
+    """{key: (closed, total)} findings per exercise (or per milestone) the actor may read; one GROUP BY."""
     key = Exercise.milestone_id if milestone_ids is not None else Exercise.id
     query = (
         select(key, func.count(Item.id), func.count(Item.id).filter(Item.status == "closed"))
@@ -435,4 +444,5 @@ def closure(exercise_ids=None, milestone_ids=None) -> dict:
         query = query.where(Exercise.milestone_id.in_(list(milestone_ids)))
     elif exercise_ids is not None:
         query = query.where(Exercise.id.in_(list(exercise_ids)))
+    query = permissions.visible_items(query, actor, Item)
     return {row[0]: (row[2], row[1]) for row in db.session.execute(query)}

@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
 from tracker.items.models import SEVERITIES
+from tracker.milestones.models import Milestone
 from tracker.milestones.services import all_milestones
 from tracker.routing import parse_id
 
@@ -26,7 +27,17 @@ bp = Blueprint("exercises", __name__)
 
 @bp.app_context_processor
 def exercise_labels():
-    return {"EXERCISE_KIND": KIND_LABELS, "CHECK_RESULT": RESULT_LABELS}
+    return {
+        "EXERCISE_KIND": KIND_LABELS,
+        "CHECK_RESULT": RESULT_LABELS,
+        "exercise_closure_by_milestone": _closure_by_milestone,
+    }
+
+
+def _closure_by_milestone(milestones) -> dict:
+    """{milestone id: (closed, total)} exercise findings, one query for the whole milestones page."""
+    ids = [m.id for m in milestones]
+    return services.closure(current_user, milestone_ids=ids) if ids else {}
 
 
 def _groups():
@@ -37,7 +48,7 @@ def _groups():
 @login_required
 def index():
     rows = db.session.scalars(services.visible_exercises(current_user)).all()
-    closure = services.closure(exercise_ids=[e.id for e in rows])
+    closure = services.closure(current_user, exercise_ids=[e.id for e in rows])
     can_plan = permissions.may_create_items(current_user)
     return render_template("exercises/index.html", exercises=rows, closure=closure, can_plan=can_plan)
 
@@ -79,8 +90,8 @@ def new():
 
 
 def _report_context(exercise) -> dict:
-    closed, total = services.closure(exercise_ids=[exercise.id]).get(exercise.id, (0, 0))
-    findings = db.session.scalars(services.finding_items(exercise)).all()
+    closed, total = services.closure(current_user, exercise_ids=[exercise.id]).get(exercise.id, (0, 0))
+    findings = db.session.scalars(services.finding_items(current_user, exercise=exercise)).all()
     return {
         "exercise": exercise,
         "sections": services.sections_summary(exercise),
@@ -116,10 +127,21 @@ def report(exercise_id: int):
 def finding_list(exercise_id: int):
     """The items behind the report's numbers: all findings, or only the closed / still open ones."""
     exercise = services.get_exercise(exercise_id, actor=current_user)
-    which = request.args.get("closed")
-    closed = {"1": True, "0": False}.get(which)
-    rows = db.session.scalars(services.finding_items(exercise, closed=closed)).all()
+    closed = {"1": True, "0": False}.get(request.args.get("closed"))
+    rows = db.session.scalars(services.finding_items(current_user, exercise=exercise, closed=closed)).all()
     return render_template("exercises/finding_list.html", exercise=exercise, findings=rows, closed=closed)
+
+
+@bp.route("/milestones/<int:milestone_id>/findings")
+@login_required
+def milestone_findings(milestone_id: int):
+    """The items behind a milestone's "closed X of Y": findings of every exercise tied to it."""
+    milestone = db.session.get(Milestone, milestone_id) if milestone_id else None
+    if milestone is None:
+        abort(404)
+    closed = {"1": True, "0": False}.get(request.args.get("closed"))
+    rows = db.session.scalars(services.finding_items(current_user, milestone_id=milestone.id, closed=closed)).all()
+    return render_template("exercises/finding_list.html", milestone=milestone, findings=rows, closed=closed)
 
 
 @bp.route("/exercises/<int:exercise_id>/checklist")
