@@ -39,6 +39,4 @@ ROUTES = [
     Route("exercises.report", "GET", "/exercises/1/report", PLANNERS),
     Route("exercises.finding_list", "GET", "/exercises/1/findings/list?closed=0", PLANNERS),
 ]
-ROUTES.append(
-    Route("exercises.milestone_findings", "GET", "/milestones/999999/findings", roles(frozenset({404})))
-)
+ROUTES.append(Route("exercises.milestone_findings", "GET", "/milestones/999999/findings", roles(frozenset({404}))))
