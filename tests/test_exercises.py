@@ -382,3 +382,61 @@ def test_planning_form_shows_errors_and_keeps_what_was_typed(app, world):
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "@nobody, 体验" in text and "茂名市体育馆" in text
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+def test_user_acceptance_through_the_api(app, world):
+    from tests.test_api import Api, make_tokens
+
+    secrets = make_tokens(app)
+    client = app.test_client()
+    lead, tester, committee = (Api(client, secrets[r]) for r in ("lead", "external", "committee"))
+    body = {
+        "kind": "user_acceptance",
+        "title": "体育馆使用者验收",
+        "date": "2026-06-20",
+        "venue": "茂名市体育馆",
+        "group": "CG",
+        "template": "accessible_venue",
+        "participants": ["张三, 轮椅使用者", "@external, 体验督导官"],
+    }
+    created = lead("POST", "/exercises", json=body)
+    assert created.status_code == 201, created.json
+    exercise = created.json
+    assert exercise["participants"][1]["username"] == "external" and len(exercise["checks"]) > 20
+    ramp, door = exercise["checks"][0], exercise["checks"][7]
+    url = f"/exercises/{exercise['id']}"
+
+    for _ in range(2):  # idempotent
+        answer = tester("PUT", f"{url}/checks/{ramp['id']}", json={"result": None, "value": "1:10", "note": "坡度过陡"})
+        assert answer.status_code == 200 and answer.json["result"] == "fail"
+    assert tester("PUT", f"{url}/checks/{door['id']}", json={"result": "fail", "value": "0.75"}).status_code == 200
+    refused = tester("PUT", f"{url}/checks/{door['id']}", json={"result": "bad", "extra": 1})
+    assert refused.status_code == 422 and set(refused.json["error"]["fields"]) == {"result", "extra"}
+    assert tester("POST", f"{url}/findings", json={"checks": [ramp["id"]]}).status_code == 403
+
+    bad = lead("POST", f"{url}/findings", json={"checks": [ramp["id"], door["id"]], "owner": "othermember"})
+    assert bad.status_code == 422 and "check" in next(iter(bad.json["error"]["fields"]))
+    rows = [
+        {"check": ramp["id"], "owner": "member", "deadline": "2026-07-10", "severity": "high"},
+        {"check": door["id"], "owner": "member", "deadline": "2026-07-15"},
+    ]
+    made = lead("POST", f"{url}/findings", json={"findings": rows})
+    assert made.status_code == 201, made.json
+    assert [(i["group"], i["owner"], i["source"], i["severity"]) for i in made.json["items"]] == [
+        ("CG", "member", "exercise_debrief", "high"),
+        ("CG", "member", "exercise_debrief", "medium"),
+    ]
+    again = lead("POST", f"{url}/findings", json={"findings": rows})
+    assert again.status_code == 422  # already items: nothing twice
+
+    detail = committee("GET", url).json
+    assert (detail["findings_closed"], detail["findings_total"]) == (0, 2)
+    assert [c["item"] for c in detail["checks"] if c["item"]] == [i["id"] for i in made.json["items"]]
+    assert detail["results"]["fail"] == 2
+    listed = tester("GET", "/exercises").json
+    assert [e["id"] for e in listed["items"]] == [exercise["id"]]
+    other = Api(client, secrets["other_member"])
+    assert other("PUT", f"{url}/checks/{ramp['id']}", json={"result": "pass"}).status_code == 403

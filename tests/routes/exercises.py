@@ -40,3 +40,38 @@ ROUTES = [
     Route("exercises.finding_list", "GET", "/exercises/1/findings/list?closed=0", PLANNERS),
 ]
 ROUTES.append(Route("exercises.milestone_findings", "GET", "/milestones/999999/findings", roles(frozenset({404}))))
+
+# The API: exercise 1 exists for the admin, the committee and the CG lead (planned by the rows above).
+UNAUTHORIZED = frozenset({401})
+CREATED = frozenset({201})
+
+
+def api(default, **overrides) -> dict:
+    return roles(default, anon=UNAUTHORIZED, **overrides)
+
+
+ROUTES += [
+    Route("api.list_exercises", "GET", "/api/v1/exercises", api(OK)),
+    Route(
+        "api.create_exercise",
+        "POST",
+        "/api/v1/exercises",
+        api(DENIED, admin=CREATED, committee=CREATED, lead=CREATED),
+        json={"kind": "inspection", "title": "安全检查", "date": "2026-06-21", "group": "CG", "template": "test_event"},
+    ),
+    Route("api.get_exercise", "GET", "/api/v1/exercises/1", api(DENIED, admin=OK, committee=OK, lead=OK)),
+    Route(
+        "api.record_check",
+        "PUT",
+        "/api/v1/exercises/1/checks/2",
+        api(DENIED, admin=OK, committee=OK, lead=OK),
+        json={"result": "fail", "value": "1.0", "note": "门宽不足"},
+    ),
+    Route(
+        "api.create_findings",
+        "POST",
+        "/api/v1/exercises/1/findings",
+        api(DENIED, admin=CREATED, committee=CREATED, lead=CREATED),
+        json={"checks": [2], "owner": "member", "deadline": "2030-06-30"},
+    ),
+]
