@@ -440,3 +440,20 @@ def test_user_acceptance_through_the_api(app, world):
     assert [e["id"] for e in listed["items"]] == [exercise["id"]]
     other = Api(client, secrets["other_member"])
     assert other("PUT", f"{url}/checks/{ramp['id']}", json={"result": "pass"}).status_code == 403
+
+
+def test_weekly_briefing_lists_the_weeks_exercises_and_open_findings(app, world):
+    lead = app.test_client()
+    login(lead, "lead")
+    _page_plan(lead, world, held_on="2026-05-27")  # the week of NOW (2026-W22)
+    _page_plan(lead, world, held_on="2026-06-20", title="下月验收")
+    lead.post("/exercises/1/checks/1", data={"result": "fail", "value": "1:10"})
+    lead.post(
+        "/exercises/1/findings", data={"pick-1": "1", "owner-1": str(world.member.id), "deadline-1": "2026-07-10"}
+    )
+    committee = app.test_client()
+    login(committee, "committee")
+    page = committee.get("/reports/weekly?week=2026-W22").get_data(as_text=True)
+    section = page[page.index('id="exercises-week-h"') :]
+    assert "体育馆使用者验收" in section and "下月验收" not in section
+    assert "无障碍出入口坡道坡度" in section  # the open finding

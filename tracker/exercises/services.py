@@ -446,3 +446,21 @@ def closure(actor, *, exercise_ids=None, milestone_ids=None) -> dict:
         query = query.where(Exercise.id.in_(list(exercise_ids)))
     query = permissions.visible_items(query, actor, Item)
     return {row[0]: (row[2], row[1]) for row in db.session.execute(query)}
+
+
+def held_between(actor, start: date, end: date) -> list[dict]:
+    """Exercises held from ``start`` to ``end`` (the weekly briefing), each with its open findings."""
+    query = visible_exercises(actor).where(Exercise.held_on.between(start, end))
+    exercises = db.session.scalars(query.order_by(None).order_by(Exercise.held_on, Exercise.id)).all()
+    ids = [e.id for e in exercises]
+    open_items: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        rows = select(ExerciseCheck.exercise_id, Item).join(Item, Item.id == ExerciseCheck.item_id)
+        rows = rows.where(ExerciseCheck.exercise_id.in_(ids), Item.status.not_in(("closed", "cancelled")))
+        rows = permissions.visible_items(rows, actor, Item).order_by(ExerciseCheck.position)
+        for exercise_id, item in db.session.execute(rows):
+            open_items[exercise_id].append(item)
+    closure_by_id = closure(actor, exercise_ids=ids) if ids else {}
+    return [
+        {"exercise": e, "open_items": open_items[e.id], "closure": closure_by_id.get(e.id, (0, 0))} for e in exercises
+    ]

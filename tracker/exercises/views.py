@@ -31,6 +31,7 @@ def exercise_labels():
         "EXERCISE_KIND": KIND_LABELS,
         "CHECK_RESULT": RESULT_LABELS,
         "exercise_closure_by_milestone": _closure_by_milestone,
+        "exercises_held": lambda start, end: services.held_between(current_user, start, end),
     }
 
 
