@@ -457,3 +457,81 @@ def test_weekly_briefing_lists_the_weeks_exercises_and_open_findings(app, world)
     section = page[page.index('id="exercises-week-h"') :]
     assert "体育馆使用者验收" in section and "下月验收" not in section
     assert "无障碍出入口坡道坡度" in section  # the open finding
+
+
+# --- checklist workbooks ------------------------------------------------------------------
+
+
+def _xlsx(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def test_a_checklist_goes_out_as_xlsx_and_comes_back_as_a_new_version(app, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    admin = app.test_client()
+    login(admin, "admin")
+    assert admin.get("/exercises/checklists").status_code == 200
+    exported = admin.get("/exercises/checklists/1.xlsx")
+    assert exported.status_code == 200
+    book = load_workbook(io.BytesIO(exported.data))
+    book.active["B2"] = 2  # version
+    book.active.append(["新增分项", "Added", "CG", "新增检查点", "", "m", "≥ 0.90 m"])
+    stream = io.BytesIO()
+    book.save(stream)
+    answer = admin.post("/exercises/checklists", data={"file": (io.BytesIO(stream.getvalue()), "mine.xlsx")})
+    assert answer.status_code == 302
+    with app.app_context():
+        versions = db.session.scalars(select(ChecklistTemplate).where(ChecklistTemplate.code == "accessible_venue"))
+        newest = max(versions, key=lambda t: t.version)
+        assert newest.version == 2 and newest.sections[-1].points[0].rule == "≥ 0.90 m"
+
+
+def test_a_malformed_checklist_is_refused_whole_with_errors_by_row(app, world):
+    import io
+
+    admin = app.test_client()
+    login(admin, "admin")
+    admin.get("/exercises/checklists")
+    with app.app_context():
+        before = db.session.scalar(select(func.count(ChecklistTemplate.id)))
+    rows = [
+        ["代码 code", "mine"],
+        ["版本 version", 1],
+        ["名称 name", "本单位清单"],
+        [],
+        [
+            "分项 section",
+            "分项英文 section_en",
+            "责任组 group",
+            "检查点 check point",
+            "",
+            "单位 unit",
+            "判定规则 pass rule",
+        ],
+        ["出入口", "", "CG", "坡道坡度", "", "", "≤ 1:12"],
+        ["", "", "", "门宽", "", "m", "wide enough"],
+        ["卫生间", "", "XX", "抓杆", "", "", ""],
+        ["", "", "", "", "", "mm", "< 13 mm"],
+    ]
+    answer = admin.post("/exercises/checklists", data={"file": (io.BytesIO(_xlsx(rows)), "mine.xlsx")})
+    assert answer.status_code == 422
+    text = answer.get_data(as_text=True)
+    for row in (7, 8, 9):
+        assert f"第 {row} 行" in text or f"row {row}" in text
+    assert "第 6 行" not in text and "row 6:" not in text
+    not_xlsx = admin.post("/exercises/checklists", data={"file": (io.BytesIO(b"hello"), "mine.xlsx")})
+    assert not_xlsx.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ChecklistTemplate.id))) == before

@@ -75,3 +75,11 @@ ROUTES += [
         json={"checks": [2], "owner": "member", "deadline": "2030-06-30"},
     ),
 ]
+
+KEEPERS = roles(DENIED, admin=OK, committee=OK)
+ROUTES += [
+    Route("exercises.checklists", "GET", "/exercises/checklists", KEEPERS),
+    # No file: the keepers get the form back with the error (422), nothing stored.
+    Route("exercises.checklists", "POST", "/exercises/checklists", roles(DENIED, admin={422}, committee={422})),
+    Route("exercises.checklist_xlsx", "GET", "/exercises/checklists/1.xlsx", KEEPERS),
+]

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import DomainError, ValidationFailed
 from tracker.event.services import current_event
-from tracker.exercises import services
+from tracker.exercises import services, workbook
 from tracker.exercises.forms import KIND_LABELS, RESULT_LABELS, ExerciseForm
 from tracker.extensions import db
 from tracker.forms import show_errors
@@ -51,7 +51,13 @@ def index():
     rows = db.session.scalars(services.visible_exercises(current_user)).all()
     closure = services.closure(current_user, exercise_ids=[e.id for e in rows])
     can_plan = permissions.may_create_items(current_user)
-    return render_template("exercises/index.html", exercises=rows, closure=closure, can_plan=can_plan)
+    return render_template(
+        "exercises/index.html",
+        exercises=rows,
+        closure=closure,
+        can_plan=can_plan,
+        can_manage_checklists=permissions.can_manage_checklists(current_user),
+    )
 
 
 def _plan_form() -> ExerciseForm:
@@ -242,3 +248,46 @@ def findings(exercise_id: int):
         errors=errors,
         form=request.form,
     ), (422 if errors else 200)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/exercises/checklists", methods=["GET", "POST"])
+@login_required
+def checklists():
+    """Checklist templates: the shipped ones and those brought as xlsx (a new version each time)."""
+    if not permissions.can_manage_checklists(current_user):
+        abort(403)
+    services.install_shipped(now=utcnow())
+    db.session.commit()
+    errors = {}
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ValidationFailed(_("Choose a file."), {"file": _("Choose a file.")})
+            template = workbook.import_template(upload.read(workbook.MAX_BYTES + 1), actor=current_user, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            errors = {k: str(v) for k, v in error.fields.items()} or {"file": str(error.message)}
+        else:
+            db.session.commit()
+            flash(_("Checklist %(name)s imported.", name=template.name), "success")
+            return redirect(url_for("exercises.checklists"))
+    templates = services.all_templates()
+    return render_template("exercises/checklists.html", templates=templates, errors=errors), (422 if errors else 200)
+
+
+@bp.route("/exercises/checklists/<int:template_id>.xlsx")
+@login_required
+def checklist_xlsx(template_id: int):
+    if not permissions.can_manage_checklists(current_user):
+        abort(403)
+    template = services.get_template(template_id)
+    name = f"checklist-{template.code}-v{template.version}.xlsx"
+    return Response(
+        workbook.export_template(template),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
