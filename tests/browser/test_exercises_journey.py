@@ -93,9 +93,11 @@ def test_user_acceptance_on_a_phone_with_a_dropped_connection(browser, world_ser
     member.context.set_offline(True)
     choice(cards.nth(3), t("Not applicable")).check()
     expect(cards.nth(3).locator(".check-state")).to_have_text(t("Kept on this device, not sent yet"))
-    member.context.set_offline(False)
+    context = member.context
     member.close()
-    again = member.context.new_page()
+    assert _answers(world_server)[3][0] is None
+    context.set_offline(False)
+    again = context.new_page()
     again.goto(exercise_url + "/checklist")
     expect(again.locator(".check-card").nth(3).locator(".check-state")).to_have_text(t("Saved"))
     assert _answers(world_server)[3][0] == "na"
@@ -121,4 +123,7 @@ def test_user_acceptance_on_a_phone_with_a_dropped_connection(browser, world_ser
     )
     assert len(found) == 2
     audit.visit(exercise_url + "/report")
+    audit.visit("/exercises")
+    lead.set_viewport_size(PHONE)
+    shot(lead, f"index-phone-{locale}")
     audit.assert_clean()
