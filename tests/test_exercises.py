@@ -535,3 +535,23 @@ def test_a_malformed_checklist_is_refused_whole_with_errors_by_row(app, world):
     assert not_xlsx.status_code == 422
     with app.app_context():
         assert db.session.scalar(select(func.count(ChecklistTemplate.id))) == before
+
+
+def test_a_free_finding_joins_the_review_table_and_becomes_an_item(app, world):
+    lead = app.test_client()
+    login(lead, "lead")
+    _page_plan(lead, world)
+    tester = app.test_client()
+    login(tester, "external")
+    empty = tester.post("/exercises/1/free-findings", data={"text": " ", "note": "看台东侧"})
+    assert empty.status_code == 422 and "看台东侧" in empty.get_data(as_text=True)  # what was typed stays
+    assert tester.post("/exercises/1/free-findings", data={"text": "轮椅席位被杂物占用"}).status_code == 302
+    review = lead.get("/exercises/1/findings").get_data(as_text=True)
+    assert "轮椅席位被杂物占用" in review
+    with app.app_context():
+        check_id = db.session.scalar(select(ExerciseCheck.id).where(ExerciseCheck.text == "轮椅席位被杂物占用"))
+    form = {f"pick-{check_id}": "1", f"owner-{check_id}": str(world.member.id), f"deadline-{check_id}": "2026-07-10"}
+    assert lead.post("/exercises/1/findings", data=form).status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(Item).where(Item.source == "exercise_debrief"))
+        assert item.title.startswith("轮椅席位被杂物占用") and item.group_id == world.cs.id

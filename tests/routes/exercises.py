@@ -28,6 +28,7 @@ ROUTES = [
     Route("exercises.checklist", "GET", "/exercises/1/checklist", PLANNERS),
     Route("exercises.record", "POST", "/exercises/1/checks/1", PLANNED, data={"result": "fail", "value": "1:10"}),
     Route("exercises.record", "PUT", "/exercises/1/checks/1", PLANNED, json={"result": "fail", "value": "1:10"}),
+    Route("exercises.free_finding", "POST", "/exercises/1/free-findings", PLANNED, data={"text": "轮椅席位被占用"}),
     Route("exercises.findings", "GET", "/exercises/1/findings", PLANNERS),
     Route(
         "exercises.findings",

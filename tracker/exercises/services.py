@@ -464,3 +464,36 @@ def held_between(actor, start: date, end: date) -> list[dict]:
     return [
         {"exercise": e, "open_items": open_items[e.id], "closure": closure_by_id.get(e.id, (0, 0))} for e in exercises
     ]
+
+
+FREE_SECTION = ("其他发现", "Other findings")
+
+
+def add_free_finding(exercise: Exercise, *, actor, now: datetime, text: str, note: str = "") -> ExerciseCheck:
+    """A problem seen on site that no check point covers: a failed check of its own, ready for the review table."""
+    if not permissions.can_record_exercise(actor, exercise):
+        raise PermissionDenied(_l("You may not record results for this exercise."))
+    text, note = (text or "").strip(), (note or "").strip()
+    errors = {}
+    if not text:
+        errors["text"] = str(_l("Describe what was found."))
+    elif len(text) > 500:
+        errors["text"] = str(_l("At most %(n)s characters.", n=500))
+    if len(note) > LIMITS["note"]:
+        errors["note"] = str(_l("At most %(n)s characters.", n=LIMITS["note"]))
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    position = max((c.position for c in exercise.checks), default=-1) + 1
+    check = ExerciseCheck(
+        position=position,
+        section=FREE_SECTION[0],
+        section_en=FREE_SECTION[1],
+        text=text,
+        note=note,
+        result="fail",
+        recorded_by_id=actor.id,
+        recorded_at=now,
+    )
+    exercise.checks.append(check)
+    db.session.flush()
+    return check

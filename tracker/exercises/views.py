@@ -189,6 +189,28 @@ def record(exercise_id: int, check_id: int):
     return redirect(url_for("exercises.checklist", exercise_id=exercise.id, _anchor=f"check-{check_id}"))
 
 
+@bp.route("/exercises/<int:exercise_id>/free-findings", methods=["POST"])
+@login_required
+def free_finding(exercise_id: int):
+    """Something seen on site that no check point covers; it joins the failed checks for review."""
+    exercise = services.get_exercise(exercise_id, actor=current_user)
+    try:
+        services.add_free_finding(
+            exercise,
+            actor=current_user,
+            now=utcnow(),
+            text=request.form.get("text", ""),
+            note=request.form.get("note", ""),
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(" ".join(str(v) for v in error.fields.values()) or str(error.message), "error")
+        return render_template("exercises/checklist.html", exercise=exercise, free=request.form), 422
+    db.session.commit()
+    flash(_("Finding recorded."), "success")
+    return redirect(url_for("exercises.checklist", exercise_id=exercise.id, _anchor="free-finding"))
+
+
 def _owners():
     query = select(User).where(User.is_active_account.is_(True), User.role != permissions.ADMIN).order_by(User.username)
     return db.session.scalars(query).all()
