@@ -72,6 +72,7 @@ def make_config(database_url, tmp_path) -> dict:
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "SERVER_NAME": "localhost",
         "RATELIMIT_ENABLED": False,  # tests sign in hundreds of times; the limiter has its own test
+        "WEBHOOK_INTERNAL_HOSTS": ["127.0.0.1"],  # the loopback chat-robot receiver
     }
 
 

@@ -133,9 +133,9 @@ def test_a_changed_deadline_shows_on_the_next_refresh(app, world):
     before = events(fetch(app.test_client(), url))[uid]
     with app.test_request_context():
         item = db.session.get(Item, world.items["owned"].id)
-        lead = db.session.get(User, world.lead.id)
+        committee = db.session.get(User, world.committee.id)  # leads now request extensions
         item_services.update_item(
-            item, {"deadline": date(2026, 7, 10)}, actor=lead, now=NOW, version=item.version, reason="材料延期"
+            item, {"deadline": date(2026, 7, 10)}, actor=committee, now=NOW, version=item.version, reason="材料延期"
         )
         db.session.commit()
     after = events(fetch(app.test_client(), url))[uid]

@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def init_extensions(app: Flask) -> None:
-    from tracker import i18n, security
+    from tracker import assets, i18n, security
     from tracker.auth import session
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def init_extensions(app: Flask) -> None:
     session.init_login(app)
     i18n.init_babel(app)
     security.init_security(app)
+    assets.init_assets(app)
 
 
 AREAS = (

@@ -42,6 +42,12 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PRODUCTION = False
     PROXY_COUNT = 0  # reverse proxies in front (X-Forwarded-For/-Proto are trusted from that many)
+    # Chat-robot hosts that may resolve to private or loopback addresses and use any port
+    # (an on-premises receiver). Only the operator sets this; admins cannot from the pages.
+    # Keys the ledger's hash chain (HMAC-SHA256); keep it out of the database and its backups.
+    # Unset: new entries are chained with plain SHA-256 and `ledger verify` says so.
+    LEDGER_KEY = None
+    WEBHOOK_INTERNAL_HOSTS: tuple[str, ...] = ()
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -6,6 +6,7 @@ from tracker.auth.services import check_user_fields
 from tracker.errors import ValidationFailed
 from tracker.event.models import Event
 from tracker.extensions import db
+from tracker.groups import rules as group_rules
 from tracker.groups.models import WorkGroup
 from tracker.workdays import services as workdays
 
@@ -47,7 +48,12 @@ def save_event(event: Event | None, data: dict) -> Event:
 
 
 def save_group(group: WorkGroup | None, data: dict) -> WorkGroup:
-    code = data["code"].strip().upper()
+    code = group_rules.normalise_code(data["code"])
+    if not group_rules.is_valid_code(code):
+        raise ValidationFailed(
+            _l("Please correct the marked fields."),
+            {"code": _l("A code is a letter followed by up to 15 letters, digits, - or _ (for example CG or JS-2).")},
+        )
     taken = db.session.scalars(select(WorkGroup).where(WorkGroup.code == code)).first()
     if taken is not None and taken is not group:
         raise ValidationFailed(_l("Please correct the marked fields."), {"code": _l("This code is taken.")})

@@ -107,7 +107,12 @@ WORKING_DAY = {
 }
 
 GROUP = {
-    "code": Field("string", "Short code, stored upper-case.", min_length=1, max_length=16),
+    "code": Field(
+        "string",
+        "Short code: a letter, then up to 15 letters, digits, - or _; stored upper-case.",
+        min_length=1,
+        max_length=16,
+    ),
     "name": Field("string", "Chinese name.", min_length=1, max_length=100),
     "name_en": Field("string", max_length=100),
     "sort_order": Field("integer", "Position on the board.", minimum=0, maximum=9999),

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -46,10 +48,16 @@ def reset():
     return redirect(url_for("calendar.index"))
 
 
+def _disposition(filename: str) -> str:
+    """``inline`` with the file name per RFC 6266: an ASCII fallback and the exact name as ``filename*``."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;%' else "_" for c in filename)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _ics(body: bytes, name: str):
     headers = {
         "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": f'inline; filename="{name}.ics"',
+        "Content-Disposition": _disposition(f"{name}.ics"),
         "Cache-Control": "private, no-cache",
         "Referrer-Policy": "no-referrer",
         "X-Robots-Tag": "noindex",

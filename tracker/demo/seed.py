@@ -28,7 +28,7 @@ from tracker.demo.history import Replay
 from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import services
+from tracker.items import ledger, services
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
 from tracker.workdays import services as workdays
@@ -209,5 +209,7 @@ class ItemCreator:
             values["owner_id"] = owner.id
         created = services.create_item(values, actor=actor, now=now)
         if not assignable:
+            # Outside the role rules, so recorded like any change: the ledger replays to the item.
+            ledger.append(created, "field_changed", actor=actor, now=now, field="owner_id", after=owner.id)
             created.owner_id = owner.id
         return created

@@ -1,14 +1,40 @@
-"""The append-only, hash-chained rectification ledger (整改台账)."""
+"""The append-only, hash-chained rectification ledger (整改台账).
+
+Each entry's hash covers the previous entry's hash and the entry's content, so an
+edited, removed or inserted row breaks the chain. Against someone who can write
+to the database and recompute the chain, three more anchors hold:
+
+* **The key.** With ``TRACKER_LEDGER_KEY`` set, new entries are chained with
+  HMAC-SHA256 under that key (scheme ``k1``), and the head row carries a MAC of
+  (count, newest hash). The key lives in the environment, never in the database,
+  so the chain cannot be recomputed from the database alone. Without the key new
+  entries use plain SHA-256 (scheme ``p2``) and ``ledger verify`` says so.
+  Entries from before schemes existed (scheme empty) keep verifying as written.
+  Once a keyed entry exists, an unkeyed entry after it, a keyed entry with the
+  key missing or different, or a head without a valid MAC fails verification:
+  re-keying is never silent.
+* **Checkpoints.** ``checkpoint()`` (newest hash @ count) is printed on every
+  weekly briefing; ``ledger verify --checkpoint HASH@N`` checks that the first N
+  entries still end in HASH, which holds even against someone who has the key.
+* **Replay.** New entries cover the whole item as created (``snapshot``) and the
+  SHA-256 of every evidence file; ``verify_items`` replays the ledger and
+  compares every item's current fields with it, and ``verify_evidence`` hashes
+  the stored files again.
+"""
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.items.models import LedgerEntry, LedgerHead
+from tracker.items.models import Evidence, Item, LedgerEntry, LedgerHead
 
 GENESIS = "0" * 64
 KINDS = (
@@ -27,7 +53,97 @@ KINDS = (
 DEADLINE_MOVES = ("deadline_changed", "extension_approved")
 
 
-def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
+KEYED = "k1"  # HMAC-SHA256 under TRACKER_LEDGER_KEY over the full payload
+PLAIN = "p2"  # SHA-256 over the full payload (no key configured)
+# Scheme None: written before schemes existed; SHA-256 over the first payload.
+
+# The item fields a "created" entry records, so replaying the ledger rebuilds the item.
+SNAPSHOT_FIELDS = (
+    "code",
+    "kind",
+    "title",
+    "description",
+    "source",
+    "key_area",
+    "severity",
+    "group_id",
+    "supporting_groups",
+    "owner_id",
+    "measures",
+    "deadline",
+    "acceptance_criteria",
+    "found_on",
+    "venue",
+    "milestone_id",
+    "is_confidential",
+    "remarks",
+    "status",
+    "progress",
+)
+
+
+class KeyMissing(Exception):
+    """A keyed entry cannot be checked or written without TRACKER_LEDGER_KEY."""
+
+
+def display(value) -> str | None:
+    """A field value as the ledger records it (before → after)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | set):
+        return ",".join(sorted(getattr(g, "code", str(g)) for g in value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def ledger_key() -> bytes | None:
+    key = current_app.config.get("LEDGER_KEY") if current_app else None
+    return str(key).encode() if key else None
+
+
+def entry_hash(prev_hash: str, entry: LedgerEntry, key: bytes | None = None) -> str:
+    """The entry's hash under its own scheme; a keyed entry needs ``key``."""
+    if entry.scheme is None:
+        return hashlib.sha256(_payload_v1(prev_hash, entry)).hexdigest()
+    payload = _payload_v2(prev_hash, entry)
+    if entry.scheme == KEYED:
+        if key is None:
+            raise KeyMissing
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _payload_v2(prev_hash: str, entry: LedgerEntry) -> bytes:
+    evidence = [[e.sha256, e.filename, e.size, e.content_type] for e in entry.evidence]
+    return json.dumps(
+        [
+            entry.scheme,
+            prev_hash,
+            entry.item_id,
+            entry.author_id,
+            entry.created_at.isoformat(timespec="microseconds"),
+            entry.kind,
+            entry.item_version,
+            entry.field,
+            entry.before,
+            entry.after,
+            entry.note,
+            entry.snapshot,
+            evidence,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def _head_mac(key: bytes, head: LedgerHead) -> str:
+    return hmac.new(key, f"head:{head.entries}:{head.last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _payload_v1(prev_hash: str, entry: LedgerEntry) -> bytes:
     payload = json.dumps(
         [
             prev_hash,
@@ -44,7 +160,7 @@ def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return payload.encode()
 
 
 def _locked_head() -> LedgerHead:
@@ -65,20 +181,36 @@ def append(
     field: str | None = None,
     before=None,
     after=None,
+    evidence: list[Evidence] | None = None,
 ) -> LedgerEntry:
-    """Add one entry in the caller's transaction, chained to the newest one."""
+    """Add one entry in the caller's transaction, chained to the newest one.
+
+    ``evidence``: the entry's files, whose digests its hash covers."""
     if item.id is None:
         db.session.flush()
     entry = _entry(item, kind, actor, now, note, field, before, after)
+    if kind == "created":
+        entry.snapshot = snapshot(item)
+    if evidence:
+        entry.evidence.extend(evidence)
     _chain(_locked_head(), [entry])
     return entry
 
 
 def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:
     """The "created" entries of many new items under one lock of the head (bulk imports)."""
-    entries = [_entry(item, "created", actor, now, "", None, None, item.title) for item in items]
+    entries = []
+    for item in items:
+        entry = _entry(item, "created", actor, now, "", None, None, item.title)
+        entry.snapshot = snapshot(item)
+        entries.append(entry)
     _chain(_locked_head(), entries)
     return entries
+
+
+def snapshot(item) -> str:
+    """The item's fields as created, as the ledger records values."""
+    return json.dumps({name: display(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False)
 
 
 def _entry(item, kind, actor, now, note, field, before, after) -> LedgerEntry:
@@ -97,12 +229,42 @@ def _entry(item, kind, actor, now, note, field, before, after) -> LedgerEntry:
 
 
 def _chain(head: LedgerHead, entries: list[LedgerEntry]) -> None:
+    key = ledger_key()
     for entry in entries:
+        entry.scheme = KEYED if key else PLAIN
         entry.prev_hash = head.last_hash
-        entry.hash = entry_hash(head.last_hash, entry)
+        entry.hash = entry_hash(head.last_hash, entry, key)
         head.last_hash = entry.hash
         head.entries += 1
+    head.mac = _head_mac(key, head) if key else None
     db.session.add_all(entries)
+
+
+def seal_head() -> None:
+    """Key the head the first time TRACKER_LEDGER_KEY is set; the caller has verified the chain.
+
+    Refuses a head that is keyed already: changing the key is never silent."""
+    key = ledger_key()
+    if key is None:
+        raise KeyMissing
+    head = _locked_head()
+    if head.mac:
+        raise ValueError("the ledger head is keyed already")
+    head.mac = _head_mac(key, head)
+
+
+def checkpoint() -> str:
+    """The newest hash and the number of entries, as ``HASH@N``: keep it outside the database."""
+    head = db.session.get(LedgerHead, 1)
+    return f"{head.last_hash}@{head.entries}" if head is not None else f"{GENESIS}@0"
+
+
+def parse_checkpoint(text: str) -> tuple[str, int]:
+    """``HASH@N`` → (hash, N); raises ValueError when it is not one."""
+    digest, _, count = (text or "").strip().partition("@")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()) or not count.isdigit():
+        raise ValueError("a checkpoint looks like HASH@N: 64 hex digits, @, the number of entries")
+    return digest.lower(), int(count)
 
 
 @dataclass
@@ -111,29 +273,157 @@ class ChainReport:
     checked: int
     bad_entry_id: int | None = None
     reason: str = ""
+    schemes: dict = field(default_factory=dict)  # scheme (None: the first one) → entries
+    checkpoint_ok: bool | None = None  # None: no checkpoint asked for
 
 
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the whole ledger in id order and recompute every hash."""
+def verify_chain(batch: int = 5000, checkpoint: tuple[str, int] | None = None) -> ChainReport:
+    """Walk the whole ledger in id order and recompute every hash (keyed ones with the key)."""
+    key = ledger_key()
     prev = GENESIS
     checked = 0
     last_id = 0
+    schemes: dict = {}
+    keyed_seen = False
+    report = ChainReport(True, 0, schemes=schemes)
+    if checkpoint is not None and checkpoint[1] == 0:
+        report.checkpoint_ok = checkpoint[0] == GENESIS
     while True:
         rows = db.session.scalars(
-            select(LedgerEntry).where(LedgerEntry.id > last_id).order_by(LedgerEntry.id).limit(batch)
+            select(LedgerEntry)
+            .where(LedgerEntry.id > last_id)
+            .order_by(LedgerEntry.id)
+            .limit(batch)
+            .options(selectinload(LedgerEntry.evidence))
         ).all()
         if not rows:
             break
         for entry in rows:
             if entry.prev_hash != prev:
-                return ChainReport(False, checked, entry.id, "link to the previous entry is broken")
-            if entry_hash(prev, entry) != entry.hash:
-                return ChainReport(False, checked, entry.id, "content does not match its hash")
+                return _broken(report, checked, entry.id, "link to the previous entry is broken")
+            if entry.scheme not in (None, PLAIN, KEYED):
+                return _broken(report, checked, entry.id, f"unknown hash scheme {entry.scheme!r}")
+            if keyed_seen and entry.scheme != KEYED:
+                return _broken(report, checked, entry.id, "entry is not keyed although an earlier entry is")
+            try:
+                expected = entry_hash(prev, entry, key)
+            except KeyMissing:
+                return _broken(report, checked, entry.id, "entry is keyed: set TRACKER_LEDGER_KEY to verify it")
+            if expected != entry.hash:
+                why = "content does not match its hash"
+                if entry.scheme == KEYED:
+                    why += " (or TRACKER_LEDGER_KEY is not the key it was written with)"
+                return _broken(report, checked, entry.id, why)
+            keyed_seen = keyed_seen or entry.scheme == KEYED
+            schemes[entry.scheme] = schemes.get(entry.scheme, 0) + 1
             prev = entry.hash
             checked += 1
             last_id = entry.id
+            if checkpoint is not None and checked == checkpoint[1]:
+                report.checkpoint_ok = prev == checkpoint[0]
         db.session.expunge_all()
+    report.checked = checked
     head = db.session.get(LedgerHead, 1)
     if head is not None and (head.last_hash != prev or head.entries != checked):
-        return ChainReport(False, checked, None, "entries were removed from the end of the ledger")
-    return ChainReport(True, checked)
+        return _broken(report, checked, None, "entries were removed from the end of the ledger")
+    if key is not None and head is not None and head.entries:
+        if not head.mac:
+            return _broken(
+                report,
+                checked,
+                None,
+                "the ledger head carries no key check (if TRACKER_LEDGER_KEY was just set, "
+                "run `flask --app tracker ledger seal` once)",
+            )
+        if not hmac.compare_digest(head.mac, _head_mac(key, head)):
+            return _broken(report, checked, None, "the ledger head's key check does not match")
+    if checkpoint is not None and report.checkpoint_ok is None:
+        report.checkpoint_ok = False  # fewer entries than the checkpoint counted
+    return report
+
+
+def _broken(report: ChainReport, checked: int, entry_id: int | None, reason: str) -> ChainReport:
+    report.ok, report.checked, report.bad_entry_id, report.reason = False, checked, entry_id, reason
+    return report
+
+
+@dataclass
+class Mismatch:
+    item_id: int
+    field: str
+    ledger: str | None
+    current: str | None
+
+
+# The kinds whose ``field`` takes the value ``after`` (a refused extension names the deadline too,
+# but leaves it where it was).
+FIELD_SETTERS = ("field_changed", "status", "progress", *DEADLINE_MOVES)
+
+
+def replayed_state(entries) -> dict[int, dict[str, str | None]]:
+    """Each item's fields as its ledger entries (in id order) leave them."""
+    state: dict[int, dict[str, str | None]] = {}
+    for entry in entries:
+        fields = state.setdefault(entry.item_id, {})
+        if entry.kind == "created":
+            if entry.snapshot:
+                fields.update(json.loads(entry.snapshot))
+            else:  # written before snapshots: the title is all it recorded
+                fields.update(title=entry.after, status="open", progress="0")
+        elif entry.field and entry.kind in FIELD_SETTERS:
+            fields[entry.field] = entry.after
+            if entry.field == "status" and entry.after == "closed":
+                fields["progress"] = "100"  # verification closes at 100 % without a progress entry
+    return state
+
+
+def verify_items(batch: int = 5000) -> list[Mismatch]:
+    """Replay the ledger and compare every item's current fields with it."""
+    columns = (LedgerEntry.id, LedgerEntry.item_id, LedgerEntry.kind, LedgerEntry.field, LedgerEntry.after)
+    rows = db.session.execute(
+        select(*columns, LedgerEntry.snapshot).order_by(LedgerEntry.id).execution_options(yield_per=batch)
+    )
+    state = replayed_state(rows)
+    mismatches = []
+    ids = sorted(state)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        items = db.session.scalars(
+            select(Item).where(Item.id.in_(chunk)).options(selectinload(Item.supporting_groups))
+        ).all()
+        for item in items:
+            for name, expected in state[item.id].items():
+                if name not in SNAPSHOT_FIELDS:
+                    continue  # a field the ledger names that the item does not keep
+                current = display(getattr(item, name))
+                if current != expected:
+                    mismatches.append(Mismatch(item.id, name, expected, current))
+        db.session.expunge_all()
+    missing = set(ids) - set(db.session.scalars(select(Item.id)))
+    mismatches += [Mismatch(item_id, "(item)", "exists", None) for item_id in sorted(missing)]
+    return mismatches
+
+
+def verify_evidence(folder: Path, batch: int = 1000) -> list[tuple[int, str]]:
+    """Every evidence file hashed again: (evidence id, problem) for each missing or changed one."""
+    problems = []
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            select(Evidence).where(Evidence.id > last_id).order_by(Evidence.id).limit(batch)
+        ).all()
+        if not rows:
+            return problems
+        for record in rows:
+            last_id = record.id
+            path = folder / record.storage_name
+            if not path.is_file():
+                problems.append((record.id, "file is missing"))
+                continue
+            digest = hashlib.sha256()
+            with path.open("rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+            if digest.hexdigest() != record.sha256:
+                problems.append((record.id, "file does not match its SHA-256"))
+        db.session.expunge_all()

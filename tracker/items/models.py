@@ -124,6 +124,10 @@ class LedgerEntry(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How ``hash`` is computed (see ledger.py): None for entries from before schemes.
+    scheme: Mapped[str | None] = mapped_column(String(8))
+    # A "created" entry's item fields as JSON, so the ledger can be replayed.
+    snapshot: Mapped[str | None] = mapped_column(Text)
 
     item = relationship("Item", back_populates="ledger")
     author = relationship("User")
@@ -136,6 +140,8 @@ class LedgerHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     entries: Mapped[int] = mapped_column(default=0)
+    # HMAC of (entries, last_hash) under TRACKER_LEDGER_KEY, when the key is set.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Evidence(db.Model):

@@ -278,7 +278,7 @@ def download_evidence(item_id: int, token: str):
         evidence.evidence_path(record),
         mimetype=record.content_type,
         as_attachment=True,
-        download_name=record.filename,
+        download_name=evidence.download_name(record),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

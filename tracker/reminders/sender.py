@@ -226,7 +226,8 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
     for group_id, group_rows in by_group.items():
         group = batch.groups[group_id]
         try:
-            url = webhook.check_url(group.url, hosts)
+            internal = current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ())
+            url = webhook.check_url(group.url, hosts, group.format, internal)
         except ValueError as error:
             for row in group_rows:
                 finish(row, "skipped", now, policy, f"webhook not allowed: {error}")

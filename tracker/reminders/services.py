@@ -223,7 +223,7 @@ def save_group_webhook(group_id: int, *, actor, url: str, fmt: str, secret: str 
     url = (url or "").strip()
     if url:
         try:
-            url = webhook.check_url(url, webhook_hosts())
+            url = webhook.check_url(url, webhook_hosts(), fmt, current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ()))
         except ValueError as error:
             raise ValidationFailed(
                 _l("Please correct the marked fields."), {"webhook_url": _l("Not allowed: %(why)s.", why=str(error))}

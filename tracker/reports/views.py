@@ -7,6 +7,7 @@ from tracker import permissions
 from tracker.clock import utcnow
 from tracker.event.services import current_event
 from tracker.i18n import is_english
+from tracker.items import ledger
 from tracker.reports.services import parse_week, weekly_report
 from tracker.reports.xlsx import weekly_workbook
 
@@ -35,12 +36,12 @@ def group_name(row) -> str:
 def weekly():
     """The weekly briefing (周通报) for ``?week=2026-W22`` or any date in it; this week by default."""
     report = _report()
-    return render_template("reports/weekly.html", report=report, group_name=group_name)
+    return render_template("reports/weekly.html", report=report, group_name=group_name, checkpoint=ledger.checkpoint())
 
 
 @bp.route("/reports/weekly.xlsx")
 @login_required
 def weekly_xlsx():
     report = _report()
-    data = weekly_workbook(report, group_name)
+    data = weekly_workbook(report, group_name, checkpoint=ledger.checkpoint())
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"weekly-{report.week.label}.xlsx")

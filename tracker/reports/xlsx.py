@@ -1,23 +1,21 @@
 """The weekly briefing as a workbook: the per-group table and the red list, ready to print."""
 
-from io import BytesIO
-
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 
 from tracker.reports.services import WeeklyReport
+from tracker.spreadsheets import writer
 
 
 def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = False):
     sheet = book.active if first else book.create_sheet()
     sheet.title = title[:31]
-    sheet.append(header)
+    writer.append(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        writer.append(sheet, row)
     sheet.freeze_panes = "A2"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
@@ -30,8 +28,8 @@ def _sheet(book, title: str, header: list[str], rows: list[list], first: bool = 
     return sheet
 
 
-def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
-    book = Workbook()
+def weekly_workbook(report: WeeklyReport, group_name, checkpoint: str = "") -> bytes:
+    book = writer.workbook()
     groups = [
         [
             g.code,
@@ -47,7 +45,7 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
     ]
     t = report.totals
     groups.append([_("All groups"), "", t.new, t.closed, t.overdue, t.still_open, t.overdue_change, t.open_change])
-    _sheet(
+    summary = _sheet(
         book,
         _("Week %(week)s", week=report.week.label),
         [
@@ -73,9 +71,10 @@ def weekly_workbook(report: WeeklyReport, group_name) -> bytes:
         ],
     )
     _extension_sheet(book, report)
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    if checkpoint:
+        writer.append(summary, [])
+        writer.append(summary, [_("Ledger checkpoint"), checkpoint])
+    return writer.to_bytes(book)
 
 
 def _extension_sheet(book, report: WeeklyReport) -> None:

@@ -5,16 +5,12 @@ export never shows more than the list it was started from. Every text cell is
 neutralised against formula injection; ``import-xlsx`` reads the file back.
 """
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
@@ -25,7 +21,7 @@ from tracker.clock import local_date
 from tracker.extensions import db
 from tracker.items import labels
 from tracker.items.models import Item, LedgerEntry
-from tracker.spreadsheets import layout
+from tracker.spreadsheets import layout, writer
 
 COLUMNS = [c.key for c in layout.COLUMNS]
 WRAPPED = {"title", "description", "measures", "acceptance", "latest_note", "remarks"}
@@ -35,10 +31,6 @@ TITLE = {"zh": "整改台账", "en": "Rectification ledger"}
 EXPORTED_AT = {"zh": "导出时间", "en": "Exported"}
 FILTERS = {"zh": "筛选条件", "en": "Filters"}
 PAGE = {"zh": "第 &P 页 / 共 &N 页", "en": "Page &P of &N"}
-
-
-def _clean(text: str) -> str:
-    return layout.neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
@@ -125,7 +117,7 @@ def _owner_names() -> dict[int, str]:
 
 def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz: str, filters: str = "") -> int:
     """Write the workbook to ``stream``; returns the number of item rows."""
-    workbook = Workbook(write_only=True)
+    workbook = writer.workbook(write_only=True)
     sheet = workbook.create_sheet(TITLE[lang])
     width = len(COLUMNS)
     last = get_column_letter(width)
@@ -137,14 +129,12 @@ def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz
     sheet.print_title_rows = "3:3"
     _print_setup(sheet, lang=lang, title=title, stamp=_stamp(exported_at, tz))
 
-    heading = WriteOnlyCell(sheet, value=_clean(title))
-    heading.font = Font(bold=True, size=14)
-    sheet.append([heading])
+    writer.append(sheet, [writer.cell(sheet, title, font=Font(bold=True, size=14))])
     note = f"{EXPORTED_AT[lang]}: {_stamp(exported_at, tz)}"
     if filters:
         note += f"    {FILTERS[lang]}: {filters}"
-    sheet.append([_clean(note)])
-    sheet.append([_header_cell(sheet, layout.header(key, lang)) for key in COLUMNS])
+    writer.append(sheet, [note])
+    writer.append(sheet, [_header_cell(sheet, layout.header(key, lang)) for key in COLUMNS])
 
     wrap = Alignment(wrap_text=True, vertical="top")
     count = 0
@@ -152,32 +142,28 @@ def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz
         cells = []
         for key in COLUMNS:
             value = row[key]
-            if isinstance(value, str):
-                value = _clean(value)
             if key in WRAPPED:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.alignment = wrap
-                value = cell
+                value = writer.cell(sheet, value, alignment=wrap)
             elif key in DATES and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd"
-                value = cell
+                value = writer.cell(sheet, value, number_format="yyyy-mm-dd")
             cells.append(value)
-        sheet.append(cells)
+        writer.append(sheet, cells)
         count += 1
     sheet.auto_filter.ref = f"A3:{last}{count + 3}"
     workbook.save(stream)
     return count
 
 
-def _header_cell(sheet, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = Font(bold=True)
-    cell.fill = PatternFill("solid", fgColor="DDE3EA")
-    cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+def _header_cell(sheet, text: str):
     thin = Side(style="thin", color="808080")
-    cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-    return cell
+    return writer.cell(
+        sheet,
+        text,
+        font=Font(bold=True),
+        fill=PatternFill("solid", fgColor="DDE3EA"),
+        alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        border=Border(top=thin, bottom=thin, left=thin, right=thin),
+    )
 
 
 def _print_setup(sheet, *, lang: str, title: str, stamp: str) -> None:
@@ -201,22 +187,14 @@ def _stamp(moment: datetime, tz: str) -> str:
 
 def write_csv(rows, *, lang: str) -> bytes:
     """CSV with a byte-order mark, so Excel opens the Chinese text as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([layout.header(key, lang) for key in COLUMNS])
-    for row in rows:
-        out = []
-        for key in COLUMNS:
-            value = row[key]
-            if value is None:
-                value = ""
-            elif key in DATES:
-                value = value.isoformat()
-            elif isinstance(value, str):
-                value = layout.neutralise(value)
-            out.append(value)
-        writer.writerow(out)
-    return buffer.getvalue().encode("utf-8-sig")
+    return writer.csv_bytes(
+        [layout.header(key, lang) for key in COLUMNS],
+        ([_csv_value(key, row[key]) for key in COLUMNS] for row in rows),
+    )
+
+
+def _csv_value(key: str, value):
+    return value.isoformat() if key in DATES and value is not None else value
 
 
 def export_ledger(user, filters, *, fmt: str, lang: str, now: datetime) -> tuple[bytes, str, int]:

@@ -4,16 +4,23 @@ import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tracker.spreadsheets import layout
+from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SCAN_ROWS = 30
-# A zip that inflates far beyond its size is a zip bomb, not a ledger.
+# A zip that inflates far beyond its size is a zip bomb, not a ledger: refused by
+# ratio and, whatever the ratio, above an absolute size (a 20,000-row ledger
+# inflates to about 30 MB).
 MAX_INFLATION = 100
+MAX_INFLATED_BYTES = 100 * 1024 * 1024
+# The parsing process's budget (IMPORT_PARSE_SECONDS, IMPORT_PARSE_MEMORY_MB).
+PARSE_SECONDS = 30
+PARSE_MEMORY_MB = 1024
 
 
 class SheetError(Exception):
@@ -61,7 +68,8 @@ def check_container(data: bytes, *, max_bytes: int) -> None:
         raise SheetError(_l("The workbook is damaged and cannot be opened.")) from None
     if "xl/workbook.xml" not in names:
         raise SheetError(_l("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx and upload it again."))
-    if inflated > max(max_bytes, len(data)) * MAX_INFLATION:
+    absolute = current_app.config.get("IMPORT_MAX_INFLATED_BYTES", MAX_INFLATED_BYTES)
+    if inflated > min(max(max_bytes, len(data)) * MAX_INFLATION, absolute):
         raise SheetError(_l("The workbook is too large to read."))
 
 
@@ -74,33 +82,42 @@ def _mb(size: int) -> str:
 
 
 def read_sheet(data: bytes, *, max_bytes: int, max_rows: int) -> Sheet:
-    """The first worksheet that has a 台账 header row, with its data rows (blank rows dropped)."""
+    """The first worksheet that has a 台账 header row, with its data rows (blank rows dropped).
+
+    The cells are read in a separate process with a time and memory budget
+    (``cellscan``), so a hostile file costs at most that budget.
+    """
     check_container(data, max_bytes=max_bytes)
+    config = current_app.config
+    limits = Limits(max_rows=2 * max_rows + HEADER_SCAN_ROWS)
     try:
-        workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same to the user
-        raise SheetError(_l("The workbook is damaged and cannot be opened.")) from None
-    try:
-        return _first_ledger(workbook, max_rows)
-    except SheetError:
-        raise
-    except Exception:
-        raise SheetError(_l("The workbook is damaged and cannot be opened.")) from None
-    finally:
-        workbook.close()
+        sheets = scan_isolated(
+            data,
+            limits,
+            seconds=config.get("IMPORT_PARSE_SECONDS", PARSE_SECONDS),
+            memory_mb=config.get("IMPORT_PARSE_MEMORY_MB", PARSE_MEMORY_MB),
+        )
+    except ScanFailed as failed:
+        raise SheetError(_scan_error(failed.code, max_rows)) from None
+    return _first_ledger(sheets, max_rows)
 
 
-def _first_ledger(workbook, max_rows: int) -> Sheet:
+def _scan_error(code: str, max_rows: int):
+    if code == "too_many_rows":
+        return _l("The sheet has more than %(n)s rows; split it into smaller files.", n=max_rows)
+    if code == "too_slow":
+        return _l("The workbook took too long to read. Save it again in Excel, or split it into smaller files.")
+    if code == "too_big":
+        return _l("The workbook is too large to read.")
+    return _l("The workbook is damaged and cannot be opened.")
+
+
+def _first_ledger(sheets: list[dict], max_rows: int) -> Sheet:
     missing_everywhere = None
     any_cells = False
-    for worksheet in workbook.worksheets:
-        rows = worksheet.iter_rows(values_only=True)
-        head = []
-        for number, values in enumerate(rows, start=1):
-            head.append((number, values))
-            if len(head) >= HEADER_SCAN_ROWS:
-                break
-        any_cells = any_cells or any(_filled(values) for _, values in head)
+    for worksheet in sheets:
+        head = [(n, values) for n, values in worksheet["rows"] if n <= HEADER_SCAN_ROWS]
+        any_cells = any_cells or bool(worksheet["rows"])
         found = _find_header(head)
         if found is None:
             continue
@@ -109,9 +126,8 @@ def _first_ledger(workbook, max_rows: int) -> Sheet:
         if missing:
             missing_everywhere = missing
             continue
-        sheet = _sheet(worksheet.title, number, values)
-        body = [(n, v) for n, v in head if n > number]
-        sheet.rows = _data_rows(sheet, body, rows, max_rows)
+        sheet = _sheet(worksheet["title"], number, values)
+        sheet.rows = _data_rows(sheet, [(n, v) for n, v in worksheet["rows"] if n > number], max_rows)
         return sheet
     if missing_everywhere:
         names = "、".join(f"{layout.BY_KEY[k].zh} / {layout.BY_KEY[k].en}" for k in missing_everywhere)
@@ -161,21 +177,14 @@ def _sheet(title: str, number: int, values) -> Sheet:
     return Sheet(title=title, header_row=number, columns=columns, headers=headers, ignored=ignored)
 
 
-def _data_rows(sheet: Sheet, body, rest, max_rows: int) -> list[tuple[int, tuple]]:
+def _data_rows(sheet: Sheet, body, max_rows: int) -> list[tuple[int, tuple]]:
     wanted = [p for k, p in sheet.columns.items() if layout.BY_KEY[k].imported]
     out = []
-
-    def take(n, values):
+    for number, values in body:
         if values and any(p < len(values) and _present(values[p]) for p in wanted):
             if len(out) >= max_rows:
                 raise SheetError(_l("The sheet has more than %(n)s rows; split it into smaller files.", n=max_rows))
-            out.append((n, values))
-
-    for number, values in body:
-        take(number, values)
-    start = (body[-1][0] if body else sheet.header_row) + 1
-    for number, values in enumerate(rest, start=start):
-        take(number, values)
+            out.append((number, values))
     return out
 
 

@@ -2,9 +2,15 @@
 
 Each file is named by its uploader's id and a random token, so only the person
 who uploaded it can confirm it, and the name can neither be guessed nor point
-outside the folder. Files older than a day are swept away on the next upload.
+outside the folder. Files older than a day are swept away on the next upload,
+and each user keeps at most ``IMPORT_KEEP_PER_USER`` files and
+``IMPORT_KEEP_BYTES_PER_USER`` bytes: a new upload removes that user's oldest.
+
+Confirming claims the file first by renaming it (atomic on one file system), so
+two concurrent confirmations of one upload import it once.
 """
 
+import os
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -13,6 +19,8 @@ from pathlib import Path
 from flask import current_app
 
 KEEP_FOR = timedelta(days=1)
+KEEP_PER_USER = 5
+KEEP_BYTES_PER_USER = 30 * 1024 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -26,25 +34,58 @@ def _path(user_id: int, token: str) -> Path | None:
     return upload_dir() / f"{int(user_id)}-{token}.xlsx"
 
 
+def _claimed(path: Path) -> Path:
+    # Tokens hold no dot, so a claimed name never equals an unclaimed one.
+    return path.with_name(path.stem + ".claimed.xlsx")
+
+
 def keep(user_id: int, data: bytes, *, now: datetime) -> str:
     upload_dir().mkdir(parents=True, exist_ok=True)
     sweep(now)
+    _make_room(user_id, len(data))
     token = secrets.token_urlsafe(24)
     _path(user_id, token).write_bytes(data)
     return token
 
 
-def load(user_id: int, token: str) -> bytes | None:
+def _make_room(user_id: int, incoming: int) -> None:
+    """Remove the user's oldest kept uploads until one more of ``incoming`` bytes fits the quota."""
+    config = current_app.config
+    max_files = max(1, config.get("IMPORT_KEEP_PER_USER", KEEP_PER_USER))
+    max_bytes = config.get("IMPORT_KEEP_BYTES_PER_USER", KEEP_BYTES_PER_USER)
+    kept = []
+    for path in upload_dir().glob(f"{int(user_id)}-*.xlsx"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        kept.append((stat.st_mtime_ns, path.name, stat.st_size, path))
+    kept.sort()
+    total = sum(size for _, _, size, _ in kept)
+    while kept and (len(kept) >= max_files or total + incoming > max_bytes):
+        _, _, size, path = kept.pop(0)
+        path.unlink(missing_ok=True)
+        total -= size
+
+
+def claim(user_id: int, token: str) -> bytes | None:
+    """The upload's bytes, for exactly one caller: a second claim of the same upload gets None."""
     path = _path(user_id, token)
-    if path is None or not path.is_file():
+    if path is None:
         return None
-    return path.read_bytes()
+    claimed = _claimed(path)
+    try:
+        os.rename(path, claimed)
+    except OSError:
+        return None
+    return claimed.read_bytes()
 
 
 def discard(user_id: int, token: str) -> None:
     path = _path(user_id, token)
     if path is not None:
         path.unlink(missing_ok=True)
+        _claimed(path).unlink(missing_ok=True)
 
 
 def sweep(now: datetime) -> None:

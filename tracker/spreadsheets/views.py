@@ -80,7 +80,7 @@ def _preview(plan: importer.ImportPlan, token: str | None, problems=None):
 def confirm():
     _require_import()
     form = ConfirmImportForm()
-    data = uploads.load(current_user.id, form.token.data) if form.validate_on_submit() else None
+    data = uploads.claim(current_user.id, form.token.data) if form.validate_on_submit() else None
     if data is None:
         flash(_("That upload is no longer available. Please upload the file again."), "error")
         return redirect(url_for("spreadsheets.upload"))

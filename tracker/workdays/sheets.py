@@ -10,7 +10,8 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationFailed
-from tracker.spreadsheets.reader import SheetError, check_container
+from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
+from tracker.spreadsheets.reader import PARSE_MEMORY_MB, PARSE_SECONDS, SheetError, check_container
 
 MAX_BYTES = 512 * 1024
 MAX_ROWS = 400
@@ -91,15 +92,26 @@ def _csv_rows(data: bytes) -> list[list]:
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
+    """The first sheet's rows by position (row 1 first), read in the bounded parsing process."""
     try:
         check_container(data, max_bytes=MAX_BYTES)
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        return [list(row) for _, row in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True), strict=False)]
+        sheets = scan_isolated(
+            data,
+            Limits(max_rows=MAX_ROWS + 2, max_columns=16, max_sheets=1),
+            seconds=PARSE_SECONDS,
+            memory_mb=PARSE_MEMORY_MB,
+        )
     except SheetError as error:
         raise ValidationFailed(_l("The arrangement was not saved."), {"file": error.message}) from None
-    except Exception:  # openpyxl raises many kinds on a damaged file
-        raise ValidationFailed(
-            _l("The arrangement was not saved."), {"file": _l("This is not an Excel workbook (.xlsx).")}
-        ) from None
+    except ScanFailed as failed:
+        if failed.code == "too_many_rows":
+            message = _l("The sheet has more than %(n)s rows; one year's arrangement is far shorter.", n=MAX_ROWS)
+        else:
+            message = _l("This is not an Excel workbook (.xlsx).")
+        raise ValidationFailed(_l("The arrangement was not saved."), {"file": message}) from None
+    found = sheets[0]["rows"] if sheets else []
+    rows: list[list] = [[] for _ in range(min(found[-1][0], MAX_ROWS + 2))] if found else []
+    for number, values in found:
+        if number <= len(rows):
+            rows[number - 1] = list(values)
+    return rows
