@@ -555,3 +555,24 @@ def test_a_free_finding_joins_the_review_table_and_becomes_an_item(app, world):
     with app.app_context():
         item = db.session.scalar(select(Item).where(Item.source == "exercise_debrief"))
         assert item.title.startswith("轮椅席位被杂物占用") and item.group_id == world.cs.id
+
+
+def test_checklist_text_never_becomes_a_formula_and_comes_back_unchanged(ctx, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.exercises import workbook
+
+    section = {"title": "门", "group": "CG", "points": [{"text": '=HYPERLINK("http://x")', "rule": "= 0"}]}
+    template = services.install_template({"code": "f", "version": 1, "name": "n", "sections": [section]}, now=NOW)
+    data = workbook.export_template(template)
+    cells = [c.value for row in load_workbook(io.BytesIO(data)).active.iter_rows() for c in row]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+    back = workbook.read_template(data)
+    assert back["sections"][0]["points"][0] == {
+        "text": '=HYPERLINK("http://x")',
+        "text_en": "",
+        "unit": "",
+        "rule": "= 0",
+    }

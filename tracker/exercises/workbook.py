@@ -5,11 +5,9 @@ name_en, 说明 note), then a header row starting with 分项 and one row per ch
 section cell continues the section above. Errors are named by their Excel row.
 """
 
-import io
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from tracker import permissions
@@ -18,10 +16,13 @@ from tracker.exercises import rules, services
 from tracker.exercises.models import ChecklistTemplate
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.spreadsheets.reader import SheetError, check_container
+from tracker.spreadsheets import layout, writer
+from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
+from tracker.spreadsheets.reader import PARSE_MEMORY_MB, PARSE_SECONDS, SheetError, check_container
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
+_NOT_XLSX = _l("This is not an Excel workbook (.xlsx).")
 META = (
     ("code", "代码 code"),
     ("version", "版本 version"),
@@ -41,18 +42,19 @@ COLUMNS = (
 
 
 def export_template(template: ChecklistTemplate) -> bytes:
-    book = Workbook()
+    book = writer.workbook()
     sheet = book.active
     sheet.title = "checklist"
     data = services.template_to_data(template)
     for key, label in META:
-        sheet.append([label, data[key]])
-    sheet.append([])
-    sheet.append([label for _key, label in COLUMNS])
+        writer.append(sheet, [label, data[key]])
+    writer.append(sheet, [])
+    writer.append(sheet, [label for _key, label in COLUMNS])
     for section in data["sections"]:
         for number, point in enumerate(section["points"]):
             first = number == 0
-            sheet.append(
+            writer.append(
+                sheet,
                 [
                     section["title"] if first else "",
                     section["title_en"] if first else "",
@@ -61,24 +63,32 @@ def export_template(template: ChecklistTemplate) -> bytes:
                     point["text_en"],
                     point["unit"],
                     point["rule"],
-                ]
+                ],
             )
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
+    return writer.to_bytes(book)
 
 
 def _rows(data: bytes) -> list[tuple]:
+    """The first sheet's rows by position (row 1 first), read in the bounded parsing process."""
     try:
         check_container(data, max_bytes=MAX_BYTES)
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        return [tuple(r) for _, r in zip(range(MAX_ROWS + 1), sheet.iter_rows(values_only=True), strict=False)]
+        sheets = scan_isolated(
+            data,
+            Limits(max_rows=MAX_ROWS + 1, max_columns=16, max_sheets=1),
+            seconds=PARSE_SECONDS,
+            memory_mb=PARSE_MEMORY_MB,
+        )
     except SheetError as error:
         raise ValidationFailed(_l("The checklist was not imported."), {"file": str(error.message)}) from None
-    except Exception:  # openpyxl raises many kinds on a damaged file
-        raise ValidationFailed(
-            _l("The checklist was not imported."), {"file": str(_l("This is not an Excel workbook (.xlsx)."))}
-        ) from None
+    except ScanFailed as failed:
+        message = _l("At most %(n)s rows.", n=MAX_ROWS) if failed.code == "too_many_rows" else _NOT_XLSX
+        raise ValidationFailed(_l("The checklist was not imported."), {"file": str(message)}) from None
+    found = sheets[0]["rows"] if sheets else []
+    rows: list[tuple] = [() for _ in range(min(found[-1][0], MAX_ROWS + 1))] if found else []
+    for number, values in found:
+        if number <= len(rows):
+            rows[number - 1] = tuple(values)
+    return rows
 
 
 def _text(value) -> str:
@@ -86,7 +96,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return layout.unneutralise(str(value)).strip()
 
 
 def read_template(data: bytes) -> dict:
