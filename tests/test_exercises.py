@@ -576,3 +576,40 @@ def test_checklist_text_never_becomes_a_formula_and_comes_back_unchanged(ctx, wo
         "unit": "",
         "rule": "= 0",
     }
+
+
+def test_photos_taken_at_a_check_point_become_the_findings_evidence(app, world):
+    import hashlib
+    import io
+
+    from tests.browser.conftest import tiny_png
+    from tracker.items.models import Evidence
+
+    lead = app.test_client()
+    login(lead, "lead")
+    _page_plan(lead, world)
+    png = tiny_png()
+    sent = lead.post(
+        "/exercises/1/checks/1",
+        data={"result": "fail", "value": "1:10", "photos": (io.BytesIO(png), "ramp.png")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    refused = lead.post(
+        "/exercises/1/checks/2",
+        data={"result": "fail", "photos": (io.BytesIO(b"MZ not a photo"), "door.exe")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 302
+    with app.app_context():
+        assert db.session.get(ExerciseCheck, 2).result is None  # the answer and the bad file are refused together
+    form = {"pick-1": "1", "owner-1": str(world.member.id), "deadline-1": "2026-07-10"}
+    assert lead.post("/exercises/1/findings", data=form).status_code == 302
+    with app.app_context():
+        item_id = db.session.get(ExerciseCheck, 1).item_id
+        files = db.session.scalars(select(Evidence).where(Evidence.item_id == item_id)).all()
+        assert [(f.content_type, f.sha256) for f in files] == [("image/png", hashlib.sha256(png).hexdigest())]
+        kinds = db.session.scalars(
+            select(LedgerEntry.kind).where(LedgerEntry.item_id == item_id).order_by(LedgerEntry.id)
+        )
+        assert list(kinds) == ["created", "evidence"]

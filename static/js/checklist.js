@@ -84,12 +84,14 @@
   list.addEventListener("submit", function (event) {
     var form = event.target.closest("form.check-form");
     if (!form) return;
+    var photos = form.querySelector("input[type=file]");
+    if (photos && photos.files.length) return; // photos go with the plain form post
     event.preventDefault();
     save(form);
   });
   list.addEventListener("change", function (event) {
     var form = event.target.closest("form.check-form");
-    if (form) save(form);
+    if (form && event.target.type !== "file") save(form);
   });
   window.addEventListener("online", flush);
   // Back on the page with answers from an earlier visit that never left the device.

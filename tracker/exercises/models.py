@@ -125,6 +125,7 @@ class ExerciseCheck(db.Model):
 
     exercise = relationship("Exercise", back_populates="checks")
     item = relationship("Item")
+    photos = relationship("ExercisePhoto", order_by="ExercisePhoto.id", cascade="all, delete-orphan")
     recorded_by = relationship("User")
 
     __table_args__ = (Index("ix_exercise_check_result", "exercise_id", "result"),)
@@ -134,3 +135,17 @@ class ExerciseCheck(db.Model):
 
     def display_section(self, locale: str) -> str:
         return self.section_en if locale.startswith("en") and self.section_en else self.section
+
+
+class ExercisePhoto(db.Model):
+    """A photo taken at a check point on site; copied as evidence when the check becomes an item."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("exercise_check.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

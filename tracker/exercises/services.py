@@ -3,7 +3,9 @@
 Callers pass the actor and ``now`` and commit; a ValidationFailed means nothing was written.
 """
 
+import hashlib
 import json
+import secrets
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,9 +26,11 @@ from tracker.exercises.models import (
     Exercise,
     ExerciseCheck,
     ExerciseParticipant,
+    ExercisePhoto,
 )
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.items import evidence
 from tracker.items import services as items
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
@@ -307,6 +311,41 @@ def record_check(
     return check, True
 
 
+def add_photos(exercise: Exercise, check_id: int, uploads: list, *, actor, now: datetime) -> list[ExercisePhoto]:
+    """Photos of one check point, checked like any evidence (type by content, size) and kept for its finding."""
+    if not permissions.can_record_exercise(actor, exercise):
+        raise PermissionDenied(_l("You may not record results for this exercise."))
+    check = next((c for c in exercise.checks if c.id == check_id), None)
+    if check is None:
+        raise NotFound(_l("No such check point."))
+    photos = []
+    folder = evidence.evidence_dir()
+    for upload, kind in evidence.check_uploads(uploads):
+        name = secrets.token_hex(24) + evidence.extension_for(kind)
+        (folder / name).write_bytes(upload.data)
+        photos.append(
+            ExercisePhoto(
+                filename=evidence.safe_filename(upload.filename),
+                content_type=kind,
+                size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(),
+                storage_name=name,
+                uploaded_by_id=actor.id,
+                uploaded_at=now,
+            )
+        )
+    check.photos.extend(photos)
+    db.session.flush()
+    return photos
+
+
+def _copy_photos(check: ExerciseCheck, item: Item, *, actor, now: datetime) -> None:
+    folder = evidence.evidence_dir()
+    uploads = [evidence.Upload(p.filename, (folder / p.storage_name).read_bytes()) for p in check.photos]
+    if uploads:
+        evidence.attach(item, uploads, actor=actor, now=now, note=str(_l("Photos taken on site during the exercise.")))
+
+
 def _group_for(check: ExerciseCheck, exercise: Exercise, groups: dict) -> int:
     group = groups.get(check.group_code)
     return group.id if group is not None else exercise.group_id
@@ -391,6 +430,7 @@ def raise_findings(exercise: Exercise, rows: list[dict], *, actor, now: datetime
         raise ValidationFailed(_l("Please correct the marked rows."), errors)
     for check, item in zip(picked, created, strict=True):
         check.item_id = item.id
+        _copy_photos(check, item, actor=actor, now=now)
     db.session.flush()
     return created
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from tracker.exercises.forms import KIND_LABELS, RESULT_LABELS, ExerciseForm
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
+from tracker.items import evidence
 from tracker.items.models import SEVERITIES
 from tracker.milestones.models import Milestone
 from tracker.milestones.services import all_milestones
@@ -171,8 +172,15 @@ def record(exercise_id: int, check_id: int):
     values = {k: body.get(k) for k in ("result", "value", "note")}
     if any(v is not None and not isinstance(v, str) for v in values.values()):
         return jsonify(error={"code": "validation_failed", "message": _("Send text values.")}), 422
+    uploads = [
+        evidence.Upload(f.filename or "photo", f.read(current_app.config["EVIDENCE_MAX_BYTES"] + 1))
+        for f in request.files.getlist("photos")
+        if f and f.filename
+    ]
     try:
         check, _changed = services.record_check(exercise, check_id, actor=current_user, now=utcnow(), **values)
+        if uploads:
+            services.add_photos(exercise, check_id, uploads, actor=current_user, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         if request.method == "PUT":
