@@ -334,6 +334,7 @@ def test_user_acceptance_from_plan_to_closed_findings_through_pages(app, world):
 
     with app.app_context():
         found = db.session.scalars(select(Item).where(Item.source == "exercise_debrief").order_by(Item.id)).all()
+        finding_ids = [i.id for i in found]
         assert [(i.group_id, i.owner_id, i.milestone_id) for i in found] == [
             (world.cs.id, world.member.id, milestone_id)
         ] * 2
@@ -354,6 +355,8 @@ def test_user_acceptance_from_plan_to_closed_findings_through_pages(app, world):
     assert 'class="finding-count">1<' in closed_list
     all_list = lead.get("/exercises/1/findings/list").get_data(as_text=True)
     assert 'class="finding-count">2<' in all_list
+    origin = lead.get(f"/items/{finding_ids[0]}").get_data(as_text=True)
+    assert 'href="/exercises/1"' in origin and "1:10" in origin
     report = lead.get("/exercises/1/report").get_data(as_text=True)
     assert "(50 %)" in report
     for path in ("/milestones", "/board"):

@@ -537,3 +537,8 @@ def add_free_finding(exercise: Exercise, *, actor, now: datetime, text: str, not
     exercise.checks.append(check)
     db.session.flush()
     return check
+
+
+def origin_of(item_id: int) -> ExerciseCheck | None:
+    """The check point (and so the exercise) a problem-list item was found at, if any."""
+    return db.session.scalar(select(ExerciseCheck).where(ExerciseCheck.item_id == item_id))

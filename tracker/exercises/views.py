@@ -33,6 +33,7 @@ def exercise_labels():
         "CHECK_RESULT": RESULT_LABELS,
         "exercise_closure_by_milestone": _closure_by_milestone,
         "exercises_held": lambda start, end: services.held_between(current_user, start, end),
+        "exercise_origin": services.origin_of,
     }
 
 
