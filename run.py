@@ -11,7 +11,6 @@ from tracker import create_app
 from tracker.clock import utcnow
 from tracker.demo.seed import DemoAlreadyLoaded, load_demo
 from tracker.extensions import db
-from tracker.i18n import compile_catalogs
 
 
 def main() -> None:
@@ -21,7 +20,6 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="load the Para Games demo into an empty database")
     args = parser.parse_args()
 
-    compile_catalogs()
     app = create_app()
     with app.app_context():
         upgrade()  # creates instance/tracker.db on first start

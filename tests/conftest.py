@@ -14,13 +14,8 @@ from sqlalchemy import text
 from tests import factories
 from tracker import create_app
 from tracker.extensions import db
-from tracker.i18n import compile_catalogs
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
-
-
-def pytest_configure(config):
-    compile_catalogs()
 
 
 @contextmanager

@@ -130,7 +130,7 @@ def test_confidential_items_count_only_for_those_who_may_see_them(data):
 
 
 def test_an_external_member_counts_only_their_own_items(data):
-    external = factories.make_user("ext", "external")
+    external = factories.make_user("ext", "external", [data.bb])  # a vendor working for BB
     _item(data.committee, data.bb, deadline=date(2026, 6, 30), owner_id=external.id)
     db.session.commit()
     summary = board.board_summary(external, NOW)

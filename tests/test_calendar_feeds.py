@@ -77,7 +77,7 @@ def item_titles(found: dict) -> set[str]:
 
 def test_personal_feed_has_deadlines_as_all_day_events_and_the_milestones(app, client, world, milestone):
     url = url_of(app, "member")
-    assert url.startswith("http://localhost/calendar/feed/")
+    assert url.startswith("http://localhost:5000/calendar/feed/")
     response = fetch(app.test_client(), url)  # no session: the URL is the key
     found = events(response)
     owned = found[f"item-{world.items['owned'].id}@localhost"]
@@ -150,8 +150,10 @@ def test_overdue_items_say_so_in_the_users_language(app, world):
         db.session.commit()
     found = events(fetch(app.test_client(), url_of(app, "lead")))
     late, due = world.items["unowned"].id, world.items["owned"].id
-    assert str(found[f"item-{late}@localhost"]["SUMMARY"]) == f"[Overdue] #{late} 盲道修复"
-    assert str(found[f"item-{due}@localhost"]["SUMMARY"]) == f"[Due] #{due} 坡道整改"
+    with app.app_context():  # every item has its 编号 now
+        codes = {i.id: i.code for i in db.session.scalars(select(Item))}
+    assert str(found[f"item-{late}@localhost"]["SUMMARY"]) == f"[Overdue] {codes[late]} 盲道修复"
+    assert str(found[f"item-{due}@localhost"]["SUMMARY"]) == f"[Due] {codes[due]} 坡道整改"
 
 
 def test_reset_kills_the_old_url_at_once(app, client, world):

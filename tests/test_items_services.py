@@ -3,11 +3,15 @@
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from tests import factories
 from tests.factories import NOW, make_item
+from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.extensions import db
+from tracker.groups.models import WorkGroup
 from tracker.items import ledger, services
 from tracker.items.models import Item, LedgerEntry
 
@@ -157,10 +161,45 @@ def test_reject_needs_a_reason_and_returns_to_in_progress(w):
 
 def test_submitter_cannot_verify(w):
     item = w.items["unowned"]
+    item.owner_id = w.committee.id  # committee members drive items they own
+    services.transition(item, "start", actor=w.committee, now=NOW)
+    services.transition(item, "submit", actor=w.committee, now=NOW)
+    with pytest.raises(PermissionDenied):
+        services.transition(item, "verify", actor=w.committee, now=NOW)
+
+
+def test_whoever_recorded_progress_cannot_verify(w):
+    """谁整改不验收: a reviewer who reported progress on an item does not close it."""
+    item = w.items["unowned"]
+    services.add_progress(item, actor=w.committee, now=NOW, note="现场已整改一半", progress=50)
+    services.transition(item, "start", actor=w.lead, now=NOW)
+    services.transition(item, "submit", actor=w.lead, now=NOW)
+    with pytest.raises(PermissionDenied):
+        services.transition(item, "verify", actor=w.committee, now=NOW)
+    other = factories.make_user("reviewer2", "committee")
+    services.transition(item, "verify", actor=other, now=NOW)
+    assert item.status == "closed"
+
+
+def test_an_admins_override_needs_a_reason_and_is_audited(w):
+    item = w.items["unowned"]
     services.transition(item, "start", actor=w.admin, now=NOW)
     services.transition(item, "submit", actor=w.admin, now=NOW)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationFailed):
         services.transition(item, "verify", actor=w.admin, now=NOW)
+    services.transition(item, "verify", actor=w.admin, now=NOW, note="验收组缺员，经主任同意代验")
+    assert item.status == "closed"
+    override = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "verify_override")).one()
+    assert override.actor_id == w.admin.id and "代验" in override.detail
+
+
+def test_supporting_group_member_adds_progress(w):
+    item = w.items["other_group"]
+    item.supporting_groups = [db.session.get(WorkGroup, w.cs.id)]
+    entry = services.add_progress(item, actor=w.member, now=NOW, note="配合单位已完成无障碍标识")
+    assert entry.author_id == w.member.id
+    with pytest.raises(PermissionDenied):
+        services.transition(item, "start", actor=w.member, now=NOW)
 
 
 def test_impossible_transition_is_a_validation_error(w):

@@ -64,7 +64,7 @@ def test_supporting_groups_are_check_boxes_that_keep_their_choice(app, client, w
     assert response.status_code == 422
     checked = re.findall(r'name="supporting_group_ids" value="(\d+)" checked', response.get_data(as_text=True))
     assert checked == [str(world.js.id)]
-    client.post("/items/new", data=item_form(world, supporting_group_ids=[str(world.js.id)]))
+    client.post("/items/new", data=item_form(world, supporting_group_ids=[str(world.js.id)], confirm_warnings="1"))
     with app.app_context():
         item = db.session.scalar(db.select(Item).where(Item.title == "看台无障碍席位不足"))
         assert [g.id for g in item.supporting_groups] == [world.js.id]

@@ -9,12 +9,19 @@ from tracker import permissions as p
 CG, JS = 1, 2
 
 
-def user(role, groups=(), id=10):
-    return NS(id=id, role=role, group_ids=frozenset(groups), is_active=True)
+def user(role, groups=(), id=10, is_active=True):
+    return NS(id=id, role=role, group_ids=frozenset(groups), is_active=is_active)
 
 
-def item(group=CG, owner=None, confidential=False, status="in_progress", submitted_by=None):
-    return NS(group_id=group, owner_id=owner, is_confidential=confidential, status=status, submitted_by_id=submitted_by)
+def item(group=CG, owner=None, confidential=False, status="in_progress", submitted_by=None, supporting=()):
+    return NS(
+        group_id=group,
+        owner_id=owner,
+        is_confidential=confidential,
+        status=status,
+        submitted_by_id=submitted_by,
+        supporting_groups=[NS(id=g) for g in supporting],
+    )
 
 
 ADMIN, COMMITTEE = user("admin", id=1), user("committee", id=2)
@@ -80,10 +87,35 @@ def test_only_committee_and_admin_review(action):
     assert p.can_transition(COMMITTEE, item(), action)
 
 
-def test_whoever_submitted_never_verifies():
-    submitted = item(status="submitted", submitted_by=ADMIN.id)
-    assert not p.can_transition(ADMIN, submitted, "verify")
-    assert p.can_transition(COMMITTEE, submitted, "verify")
+def test_whoever_submitted_never_verifies_but_an_admin_may_override():
+    submitted = item(status="submitted", submitted_by=COMMITTEE.id)
+    assert not p.can_transition(COMMITTEE, submitted, "verify")
+    assert p.can_transition(ADMIN, item(status="submitted", submitted_by=ADMIN.id), "verify")
+    assert p.is_verify_override(ADMIN, item(status="submitted", submitted_by=ADMIN.id), "verify")
+
+
+def test_whoever_owns_or_recorded_progress_never_verifies():
+    """谁整改不验收: not only the submitter."""
+    other = user("committee", id=7)
+    owned = item(status="submitted", owner=COMMITTEE.id, submitted_by=LEAD.id)
+    assert not p.can_transition(COMMITTEE, owned, "verify")
+    assert p.can_transition(other, owned, "verify")
+    reported = item(status="submitted", submitted_by=LEAD.id)
+    assert not p.can_transition(COMMITTEE, reported, "verify", progress_recorders=frozenset({COMMITTEE.id}))
+    assert p.can_transition(COMMITTEE, reported, "verify", progress_recorders=frozenset({other.id}))
+    # Rejecting stays open to them: only verifying is someone else's call.
+    assert p.can_transition(COMMITTEE, owned, "reject")
+    assert not p.is_verify_override(other, owned, "verify")
+
+
+def test_supporting_group_members_contribute_to_items_their_group_supports():
+    supported = item(group=JS, supporting=[CG])
+    assert p.can_contribute(MEMBER, supported) and p.can_contribute(LEAD, supported)
+    assert not p.can_contribute(MEMBER, item(group=JS))
+    assert not p.can_contribute(MEMBER, item(group=JS, supporting=[CG], status="closed"))
+    # Supporting an item is no right to drive it.
+    assert not p.can_transition(MEMBER, supported, "submit")
+    assert not p.can_edit_item(LEAD, supported)
 
 
 def test_contributing_needs_ownership_or_lead():
@@ -93,11 +125,22 @@ def test_contributing_needs_ownership_or_lead():
     assert not p.can_contribute(OTHER_LEAD, item())
 
 
-def test_owner_must_belong_to_the_group():
+def test_owner_must_belong_to_the_responsible_or_a_supporting_group():
     assert p.can_own(MEMBER, CG)
     assert not p.can_own(MEMBER, JS)
-    assert p.can_own(EXTERNAL, JS)
+    assert p.can_own(MEMBER, JS, [CG])
+    assert p.can_own(OTHER_LEAD, JS)
     assert not p.can_own(ADMIN, CG)
+    assert not p.can_own(COMMITTEE, CG)  # oversight is no group membership
+    assert not p.can_own(user("member", [CG], is_active=False), CG)
+
+
+def test_a_vendor_owns_only_items_of_the_group_it_works_for():
+    vendor = user("external", [CG], id=98)
+    assert p.can_own(vendor, CG)
+    assert not p.can_own(vendor, JS)
+    assert not p.can_own(vendor, JS, [CG])  # supporting is not enough for a third party
+    assert not p.can_own(EXTERNAL, JS)  # attached to no group
 
 
 def test_a_committee_member_who_owns_an_item_starts_and_submits_it_but_never_verifies_it():

@@ -92,7 +92,7 @@ def test_red_list_has_owner_days_overdue_and_what_is_new(week):
         ("a1", 4, True),
         ("a5", 2, True),  # its deadline was 12 June then; the extension came after the week
     ]
-    assert report.red_list[0].owner == "张三" and report.red_list[0].group == "BB"
+    assert report.red_list[0].owner == "张三 (zhang)" and report.red_list[0].group == "BB"
     assert report.newly_overdue == 3
 
 
@@ -131,7 +131,8 @@ def test_page_and_workbook_show_the_same_numbers(app, client, week):
         factories.login(client, "boss")
         html = client.get("/reports/weekly?week=2026-W24", headers={"Accept-Language": "en"}).get_data(as_text=True)
         response = client.get("/reports/weekly.xlsx?week=2026-06-10")
-    assert "Red list" in html and "张三" in html and "New this week" in html
+    assert "Red list" in html and "张三 (zhang)" in html and "New this week" in html
+    assert "<td>BB · " in html  # the group by code and name, like the ledger
     assert response.status_code == 200
     assert "weekly-2026-W24.xlsx" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(response.data))
@@ -139,5 +140,7 @@ def test_page_and_workbook_show_the_same_numbers(app, client, week):
     assert [extended.max_row, late.max_row] == [1, 1]  # headers only: nothing was extended
     rows = {row[0]: row for row in summary.iter_rows(min_row=2, values_only=True)}
     assert rows["AA"][2:8] == (1, 1, 4, 5, 3, 0)
-    assert [row[1] for row in red.iter_rows(min_row=2, values_only=True)] == ["b1", "a4", "c1", "a1", "a5"]
+    red_rows = list(red.iter_rows(min_row=2, values_only=True))
+    assert [row[1] for row in red_rows] == ["b1", "a4", "c1", "a1", "a5"]
+    assert red_rows[0][2].startswith("BB · ") and red_rows[0][3] == "张三 (zhang)"
     db.session.remove()

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 from tests.factories import NOW, PASSWORD, login
+from tracker.audit.labels import action_label
 from tracker.audit.models import AuditEvent
 from tracker.auth import rules
 from tracker.auth.models import User
@@ -188,4 +189,6 @@ def test_audit_log_filters_by_action(app, client, world):
     login(client, "admin")
     page = client.get("/admin/audit?action=login_failed").get_data(as_text=True)
     assert '<option value="login_failed" selected>' in page and "failures=1" in page
-    assert "<td>login</td>" not in page and "<td>login_failed</td>" in page
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        failed, signed_in = action_label("login_failed"), action_label("login")  # shown in words
+    assert f"<td>{signed_in}</td>" not in page and f"<td>{failed}</td>" in page

@@ -49,7 +49,7 @@ def test_xlsx_is_ready_to_print(w):
     sheet, rows = sheet_rows(export(w.admin))
     assert sheet["A1"].value == "广东省第十届残疾人运动会 整改台账" and sheet["A1"].font.bold
     assert sheet["A2"].value.startswith("导出时间: 2026-05-29 10:00 (Asia/Shanghai)")
-    assert "A1:Y1" in {str(r) for r in sheet.merged_cells.ranges}  # one column per layout column
+    assert "A1:Z1" in {str(r) for r in sheet.merged_cells.ranges}  # one column per layout column
     header = [c.value for c in sheet[HEADER_ROW]]
     assert header[:9] == [
         "序号",
@@ -126,7 +126,7 @@ def test_export_shows_only_what_the_user_may_see_with_the_list_filters(w):
 
 def test_download_buttons_keep_the_current_filters(client, world):
     login(client, "member")
-    page = client.get("/ledger?group=CG&status=open").get_data(as_text=True)
+    page = client.get("/ledger?group=CG&status=open&sort=deadline").get_data(as_text=True)
     assert 'href="/export.xlsx?group=CG&amp;status=open&amp;sort=deadline"' in page
     assert 'href="/export.csv?group=CG&amp;status=open&amp;sort=deadline"' in page
     response = client.get("/export.xlsx?group=CG&status=open")
@@ -226,7 +226,7 @@ def same_people():
     make_user("lead", "lead", [cs])
     make_user("member", "member", [cs], display_name="林晓雯")
     make_user("othermember", "member", [js], display_name="周  杰")
-    make_user("vendor", "external", display_name="舞美公司")
+    make_user("vendor", "external", [cs], display_name="舞美公司")
     db.session.add(Milestone(event_id=event.id, title="无障碍设施验收", offset_days=-60, kind="countdown"))
     db.session.flush()
     return admin, cs, js
@@ -281,7 +281,7 @@ def test_round_trip_export_then_import_into_another_install_gives_the_same_items
             db.session.commit()
             plan = importer.plan_import(payload, actor=admin, now=NOW)
             assert plan.ok, (plan.file_error, plan.problems)
-            ids = importer.apply_import(plan, actor=admin, now=NOW)
+            ids = importer.apply_import(plan, actor=admin, now=NOW).created
             db.session.commit()
             assert [snapshot(db.session.get(Item, i)) for i in ids] == sorted(originals, key=_deadline_order)
         with other.app_context():

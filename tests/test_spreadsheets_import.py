@@ -81,7 +81,7 @@ def imported(data: bytes, actor) -> list[Item]:
     result = plan(data, actor)
     assert result.file_error is None, result.file_error
     assert not result.problems, result.problems
-    ids = importer.apply_import(result, actor=actor, now=NOW)
+    ids = importer.apply_import(result, actor=actor, now=NOW).created
     db.session.commit()
     return [db.session.get(Item, item_id) for item_id in ids]
 
@@ -294,8 +294,9 @@ def test_dry_run_reports_and_stores_nothing(app, runner, world, tmp_path):
         before = counts()
     result = runner.invoke(args=["import-xlsx", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "Row 2: [CG] 看台扶手松动 · member · 2026-06-30" in result.output
-    assert "2 item(s) would be created (CG: 1, JS: 1)" in result.output
+    assert "Row 2: new CG-005 [CG] 看台扶手松动 · member · 2026-06-30" in result.output
+    assert "Row 3: new JS-003 [JS]" in result.output
+    assert "Dry run: created 2, updated 0, unchanged 0. Nothing was stored." in result.output
     with app.app_context():
         assert counts() == before
 
@@ -307,7 +308,7 @@ def test_cli_import_creates_every_item_with_its_ledger_entry(app, runner, world,
         items_before, entries_before = counts()
     result = runner.invoke(args=["import-xlsx", str(path), "--as", "committee"])
     assert result.exit_code == 0, result.output
-    assert "Imported 30 item(s)" in result.output
+    assert "ok.xlsx: created 30, updated 0, unchanged 0" in result.output
     with app.app_context():
         assert counts() == (items_before + 30, entries_before + 30)
         created = db.session.scalars(select(Item).where(Item.title == "问题7")).one()
@@ -410,7 +411,7 @@ def test_upload_shows_a_preview_and_stores_nothing_until_confirmed(app, client, 
     response = client.post("/import", data={"file": (BytesIO(data), "台账.xlsx")})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "看台扶手松动" in page and "盲道中断" in page and "Create 2 items" in page
+    assert "看台扶手松动" in page and "盲道中断" in page and "Import: create 2, update 0" in page
     with app.app_context():
         assert counts() == before
     kept = list((tmp_path / "imports").iterdir())

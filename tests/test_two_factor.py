@@ -11,9 +11,10 @@ from tracker.extensions import db
 
 
 def enrol(client, now):
+    """Set up 2FA with the previous time step's code (still accepted), leaving ``now``'s code unused."""
     page = client.get("/account/2fa").get_data(as_text=True)
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
-    response = client.post("/account/2fa", data={"code": pyotp.TOTP(secret).at(now)})
+    response = client.post("/account/2fa", data={"code": pyotp.TOTP(secret).at(now - timedelta(seconds=30))})
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", response.get_data(as_text=True))
     return secret, codes
 

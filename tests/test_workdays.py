@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,7 +236,7 @@ def test_calendar_feeds_carry_holidays_on_request(app, client, world, time_machi
     login(client, "member")
     page = client.get("/calendar").get_data(as_text=True)
     url = page.split('id="cal-personal" class="api-secret-value" type="text" readonly value="')[1].split('"')[0]
-    path = url.split("localhost", 1)[1]
+    path = urlsplit(url).path
     plain = Calendar.from_ical(client.get(path).get_data())
     assert not [c for c in plain.walk("VEVENT") if "春节" in str(c.get("summary"))]
     with_holidays = Calendar.from_ical(client.get(path + "?holidays=1").get_data())

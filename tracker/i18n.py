@@ -1,6 +1,7 @@
 """Language and time zone at the edges: locale choice, date filters, catalogs."""
 
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
@@ -45,13 +46,32 @@ def is_english() -> bool:
     return str(get_locale()).startswith("en")
 
 
+# One readable format per language: "2 Dec 2026, 12:14" and "2026年12月2日 12:14", never "12/2/26".
+DATE_PATTERNS = {"en": "d MMM y", "zh": "y年M月d日"}
+
+
+def _language() -> str:
+    return "en" if is_english() else "zh"
+
+
+def readable_date(day) -> str:
+    """A calendar day for people, in the current language (pages, exports, messages)."""
+    return format_date(day, DATE_PATTERNS[_language()])
+
+
+def readable_moment(moment: datetime) -> str:
+    """A moment in the event's time zone, in the current language, 24-hour clock."""
+    separator = ", " if _language() == "en" else " "
+    return format_datetime(moment, DATE_PATTERNS[_language()] + f"'{separator}'HH:mm")
+
+
 def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
     # Flask-Babel caches the locale on ``g``; a request inside a longer-lived app context
     # (a CLI command or a test's context) must still choose its own language.
     app.before_request(refresh)
-    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
-    app.jinja_env.filters["moment"] = lambda dt: format_datetime(dt, "short") if isinstance(dt, datetime) else ""
+    app.jinja_env.filters["day"] = lambda d: readable_date(d) if d else ""
+    app.jinja_env.filters["moment"] = lambda dt: readable_moment(dt) if isinstance(dt, datetime) else ""
     app.jinja_env.globals.update(
         html_lang=html_lang,
         is_english=is_english,
@@ -60,20 +80,49 @@ def init_babel(app: Flask) -> None:
     )
 
 
-def compile_catalogs() -> None:
-    """Build the .mo files from the .po sources when they are missing or older.
+RECOMPILE = "python -m tracker.i18n"
 
-    Each .mo goes where Flask-Babel looks for the locale Babel makes of the folder name:
-    Babel reads ``zh_CN`` as ``zh_Hans_CN``, so the Chinese catalog is compiled to
-    ``zh_Hans_CN/LC_MESSAGES/messages.mo`` (git-ignored, like every .mo).
+
+def _catalog_paths() -> list[tuple[Path, Path]]:
+    """Each .po source with the .mo Flask-Babel reads for it.
+
+    Babel reads the folder name ``zh_CN`` as ``zh_Hans_CN``, so the Chinese catalog is
+    compiled to ``zh_Hans_CN/LC_MESSAGES/messages.mo``.
     """
-    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+    pairs = []
+    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
         folder = str(Locale.parse(po_path.parent.parent.name))
-        mo_path = TRANSLATIONS / folder / "LC_MESSAGES" / "messages.mo"
+        pairs.append((po_path, TRANSLATIONS / folder / "LC_MESSAGES" / "messages.mo"))
+    return pairs
+
+
+def compile_catalogs() -> None:
+    """Write the .mo files from the .po sources (``python -m tracker.i18n``).
+
+    The compiled catalogs are committed, so the app speaks Chinese however it is started
+    from a fresh checkout; run this after every change to a .po file.
+    """
+    for po_path, mo_path in _catalog_paths():
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
+        mo_path.write_bytes(_compiled(po_path))
+
+
+def stale_catalogs() -> list[str]:
+    """The .mo files that are missing or differ from what their .po compiles to."""
+    return [
+        str(mo_path.relative_to(TRANSLATIONS.parent.parent))
+        for po_path, mo_path in _catalog_paths()
+        if not mo_path.exists() or mo_path.read_bytes() != _compiled(po_path)
+    ]
+
+
+def _compiled(po_path: Path) -> bytes:
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    compile_catalogs()

@@ -5,7 +5,9 @@ plain values (anything with the attributes used), so they are tested without
 an app or a database; ``visible_items`` turns the same rule into SQL.
 """
 
-from sqlalchemy import false, or_, true
+from types import SimpleNamespace
+
+from sqlalchemy import and_, exists, false, or_, select, true
 
 ADMIN, COMMITTEE, LEAD, MEMBER, EXTERNAL = "admin", "committee", "lead", "member", "external"
 OVERSIGHT = frozenset({ADMIN, COMMITTEE})
@@ -40,15 +42,54 @@ def can_view_item(user, item) -> bool:
     return True
 
 
+def item_visibility(user, item_model):
+    """The SQL condition on ``item_model``'s columns under which ``user`` may read a row."""
+    if user.role in OVERSIGHT:
+        return true()
+    is_owner = item_model.owner_id == user.id if user.id is not None else false()
+    if user.role == EXTERNAL:
+        return is_owner
+    own_groups = item_model.group_id.in_(user.group_ids) if user.group_ids else false()
+    return or_(item_model.is_confidential.is_(False), own_groups, is_owner)
+
+
 def visible_items(query, user, item_model):
     """Restrict an Item query to what ``user`` may read (the SQL form of can_view_item)."""
-    if user.role in OVERSIGHT:
-        return query.where(true())
-    is_owner = item_model.owner_id == user.id
-    if user.role == EXTERNAL:
-        return query.where(is_owner)
-    own_groups = item_model.group_id.in_(user.group_ids) if user.group_ids else false()
-    return query.where(or_(item_model.is_confidential.is_(False), own_groups, is_owner))
+    return query.where(item_visibility(user, item_model))
+
+
+def readable_items(user, items) -> list:
+    """The items of ``items`` (plain objects) that ``user`` may read, in their order.
+
+    Every text sent to someone (reminders, notifications, digests, robot messages) is
+    built only from what passes here or through ``visible_items``.
+    """
+    return [item for item in items if can_view_item(user, item)]
+
+
+def item_readable_by(item_model, user_model, membership):
+    """``can_view_item`` with the reader as a column: for set-based queries over (user, item) pairs.
+
+    ``membership`` is the user ↔ work group table (user_id, group_id).
+    """
+    member = membership.alias("reader_membership")  # the outer query may join the same table
+    in_group = exists(
+        select(member.c.user_id).where(member.c.user_id == user_model.id, member.c.group_id == item_model.group_id)
+    )
+    return or_(
+        user_model.role.in_(sorted(OVERSIGHT)),
+        item_model.owner_id == user_model.id,
+        and_(user_model.role != EXTERNAL, or_(item_model.is_confidential.is_(False), in_group)),
+    )
+
+
+def chat_robot_reader():
+    """Who reads a work group's chat robot: anyone may be in that chat, so no one in particular.
+
+    A signed-in member without groups or items of their own: non-confidential items
+    only, whatever group the robot belongs to.
+    """
+    return SimpleNamespace(id=None, role=MEMBER, group_ids=frozenset())
 
 
 def may_create_items(user) -> bool:
@@ -71,23 +112,55 @@ def can_move_item_to(user, group_id) -> bool:
     return user.role in OVERSIGHT or leads_group(user, group_id)
 
 
-def can_own(candidate, group_id) -> bool:
-    """Who may be the responsible person (责任人) of an item of ``group_id``."""
-    if not candidate.is_active:
-        return False
-    if candidate.role == EXTERNAL:
-        return True
-    return candidate.role != ADMIN and (_in_group(candidate, group_id) or candidate.role == COMMITTEE)
+def owner_scope(candidate) -> tuple[frozenset[int], frozenset[int]]:
+    """Where ``candidate`` may be the responsible person (责任人): the groups whose items they may own
+    as the responsible group, and the groups through which they may own an item as a supporting
+    group (配合单位).
+
+    The rule: an active member or lead of the item's responsible group or of one of its supporting
+    groups. A third-party account (``external``) only for the groups it is attached to, as the
+    responsible group: a vendor contracted by one group does not own another group's item, even one
+    its group supports. Admins and accounts in no group own nothing. The owner picker and the
+    server's check both read this one function.
+    """
+    if not candidate.is_active or candidate.role == ADMIN:
+        return frozenset(), frozenset()
+    groups = frozenset(candidate.group_ids)
+    return groups, (frozenset() if candidate.role == EXTERNAL else groups)
+
+
+def can_own(candidate, group_id, supporting_group_ids=()) -> bool:
+    """Whether ``candidate`` may own an item of ``group_id`` supported by ``supporting_group_ids``."""
+    as_responsible, as_supporting = owner_scope(candidate)
+    return group_id in as_responsible or any(g in as_supporting for g in supporting_group_ids)
+
+
+def _supporting_ids(item) -> frozenset[int]:
+    return frozenset(g.id for g in getattr(item, "supporting_groups", ()))
 
 
 def can_contribute(user, item) -> bool:
-    """Add progress notes and evidence."""
+    """Add progress notes and evidence: the owner, the group's leads, oversight, and the members of
+    the supporting groups (配合单位), who do part of the work."""
     if item.status in ("closed", "cancelled") or not can_view_item(user, item):
         return False
-    return user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item)
+    if user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item):
+        return True
+    return user.role in (LEAD, MEMBER) and bool(user.group_ids & _supporting_ids(item))
 
 
-def can_transition(user, item, action: str) -> bool:
+def has_part_in(user, item, progress_recorders=frozenset()) -> bool:
+    """谁整改不验收: whoever owns an item, submitted it or recorded its progress does not verify it."""
+    return user.id in (item.owner_id, item.submitted_by_id) or user.id in progress_recorders
+
+
+def is_verify_override(user, item, action: str, progress_recorders=frozenset()) -> bool:
+    """An admin verifying an item they had a part in: allowed, but the service records the override."""
+    return action == "verify" and user.role == ADMIN and has_part_in(user, item, progress_recorders)
+
+
+def can_transition(user, item, action: str, *, progress_recorders=frozenset()) -> bool:
+    """``progress_recorders``: ids of whoever recorded progress or evidence on the item."""
     if not can_view_item(user, item):
         return False
     if action in OWNER_ACTIONS:
@@ -96,8 +169,9 @@ def can_transition(user, item, action: str) -> bool:
     if action in COMMITTEE_ACTIONS:
         if user.role not in OVERSIGHT:
             return False
-        # Separation of duties: whoever submitted an item never closes it.
-        return not (action == "verify" and item.submitted_by_id == user.id)
+        if action == "verify" and has_part_in(user, item, progress_recorders):
+            return user.role == ADMIN  # the recorded override
+        return True
     return False
 
 
@@ -128,6 +202,11 @@ def visibility_scope(user) -> tuple:
     if user.role == EXTERNAL:
         return (EXTERNAL, user.id)
     return ("member", user.id, tuple(sorted(user.group_ids)))
+
+
+def can_renumber_item(user, item) -> bool:
+    """Change an item's 编号, the key imported sheets update by: an admin's action."""
+    return user.role == ADMIN
 
 
 def can_regroup_item(user, item) -> bool:

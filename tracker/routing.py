@@ -1,6 +1,7 @@
 """URL converters and query numbers. Ids beyond the id column's range are simply not found (404), and
 page numbers are bounded: never a database error."""
 
+from flask import current_app, has_request_context, request, url_for
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
@@ -30,3 +31,20 @@ def parse_id(value) -> int | None:
 def page_number(args) -> int:
     """The ``page`` query parameter: 1 when missing or unusable, at most MAX_PAGE."""
     return min(max(args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+DEFAULT_BASE_URL = "http://localhost:5000"
+
+
+def base_url() -> str:
+    """The site's address for links that leave the page (feeds, emails, chat): TRACKER_BASE_URL.
+
+    Never the request's Host header, which the client chooses.
+    """
+    return (current_app.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """``url_for(endpoint, **values)`` as an absolute URL on ``base_url()``."""
+    path = url_for(endpoint, **values, _external=False)
+    return base_url() + path.removeprefix(request.script_root if has_request_context() else "")

@@ -23,4 +23,13 @@ ROUTES = [
     ),
     Route("spreadsheets.export", "GET", "/export.xlsx", roles(OK)),
     Route("spreadsheets.export", "GET", "/export.csv?group=CG", roles(OK)),
+    # Renumbering (the 编号 imports update by) is an admin action.
+    Route("admin.renumber", "GET", "/admin/items/{owned}/renumber", roles(DENIED, admin=OK)),
+    Route(
+        "admin.renumber",
+        "POST",
+        "/admin/items/{unowned}/renumber",
+        roles(DENIED, admin=ANY_OK),
+        data={"code": "CG-900", "reason": "与纸质台账对齐"},
+    ),
 ]

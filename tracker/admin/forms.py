@@ -53,7 +53,7 @@ class GroupForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16)])
     name = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=100)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=100)])
-    sort_order = IntegerField(_l("Order on the board"), default=0, validators=[Optional(), NumberRange(0, 9999)])
+    sort_order = IntegerField(_l("Order on the board"), validators=[Optional(), NumberRange(0, 9999)])
 
 
 class UserForm(FlaskForm):
@@ -68,3 +68,8 @@ class UserForm(FlaskForm):
 
 class SecurityForm(FlaskForm):
     require_totp = BooleanField(_l("Require two-factor sign-in for administrators and committee reviewers"))
+
+
+class RenumberForm(FlaskForm):
+    code = StringField(_l("New No."), validators=[DataRequired(), Length(max=32)])
+    reason = StringField(_l("Why (kept in the ledger)"), validators=[Length(max=500)])

@@ -1,9 +1,13 @@
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker.auth.models import User
-from tracker.auth.services import check_user_fields
+from tracker.auth.rules import normalise_username
+from tracker.auth.services import check_user_fields, password_changed
 from tracker.errors import ValidationFailed
+from tracker.event import rules as event_rules
 from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.groups import rules as group_rules
@@ -13,7 +17,7 @@ from tracker.workdays import services as workdays
 EVENT_FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
 
 
-def check_event(data: dict) -> dict:
+def check_event(data: dict, now: datetime) -> dict:
     """The event's own rules, whichever page or API call sets it."""
     from zoneinfo import available_timezones
 
@@ -25,11 +29,14 @@ def check_event(data: dict) -> dict:
         errors["opening_at"] = _l("Set the opening time.")
     elif closing is not None and closing < opening:
         errors["closing_at"] = _l("Closing must be after opening.")
+    for name in ("opening_at", "closing_at"):
+        if data.get(name) is not None and name not in errors and not event_rules.within_span(data[name], now):
+            errors[name] = _l("Must be within %(n)s years of today.", n=event_rules.YEARS)
     return errors
 
 
-def save_event(event: Event | None, data: dict) -> Event:
-    errors = check_event(data)
+def save_event(event: Event | None, data: dict, *, now: datetime) -> Event:
+    errors = check_event(data, now)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
     created = event is None
@@ -63,18 +70,23 @@ def save_group(group: WorkGroup | None, data: dict) -> WorkGroup:
     group.code = code
     group.name = data["name"].strip()
     group.name_en = (data.get("name_en") or "").strip()
-    group.sort_order = data.get("sort_order") or 0
+    if data.get("sort_order") is not None:
+        group.sort_order = data["sort_order"]
+    elif group.sort_order is None:  # a new group without a place: after the groups already configured
+        with db.session.no_autoflush:
+            group.sort_order = (db.session.scalar(select(func.max(WorkGroup.sort_order))) or 0) + 1
     db.session.flush()
     return group
 
 
-def save_user(user: User | None, data: dict, *, actor) -> User:
-    """Create or change a user. Role, password or deactivation end their sessions."""
+def save_user(user: User | None, data: dict, *, actor, now: datetime) -> User:
+    """Create or change a user. Role, password or deactivation end their sessions; a new password
+    also revokes their API tokens."""
     password = data.get("password") or None
     if user is None and not password:
         raise ValidationFailed(_l("Please correct the marked fields."), {"password": _l("Set a password.")})
     errors, email = check_user_fields(
-        username=data["username"].strip(),
+        username=normalise_username(data["username"]),
         password=password,
         role=data["role"],
         email=data.get("email"),
@@ -89,13 +101,15 @@ def save_user(user: User | None, data: dict, *, actor) -> User:
         db.session.add(user)
     elif password or user.role != data["role"] or (user.is_active_account and not data["is_active_account"]):
         user.end_sessions()
-    user.username = data["username"].strip()
+    user.username = normalise_username(data["username"])
     user.display_name = (data.get("display_name") or "").strip()
     user.email = email
     user.role = data["role"]
     user.is_active_account = bool(data["is_active_account"])
     if password:
         user.set_password(password)
+        if user.id is not None:
+            password_changed.send(user, now=now)
     user.groups = db.session.scalars(select(WorkGroup).where(WorkGroup.id.in_(data.get("group_ids") or []))).all()
     db.session.flush()
     return user

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tracker import permissions
 from tracker.admin import services
-from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, SecurityForm, UserForm
+from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, RenumberForm, SecurityForm, UserForm
 from tracker.audit import services as audit
 from tracker.auth import two_factor
 from tracker.auth.models import User
@@ -21,6 +21,8 @@ from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
+from tracker.items import services as items
+from tracker.items.renumber import renumber as renumber_item
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,6 +30,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.context_processor
 def role_labels():
     return {"ROLE_LABELS": ROLE_LABELS}
+
+
+@bp.app_template_global("can_renumber")
+def can_renumber(item) -> bool:
+    return current_user.is_authenticated and permissions.can_renumber_item(current_user, item)
 
 
 @bp.before_request
@@ -62,11 +69,16 @@ def event():
             "opening_at": form.opening_at.data.replace(tzinfo=tz).astimezone(UTC),
             "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
-        saved = services.save_event(event, data)
-        audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
-        db.session.commit()
-        flash(_("Event saved."), "success")
-        return redirect(url_for("admin.event"))
+        try:
+            saved = services.save_event(event, data, now=utcnow())
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
+            db.session.commit()
+            flash(_("Event saved."), "success")
+            return redirect(url_for("admin.event"))
     return render_template("admin/event.html", form=form), 422 if form.errors else 200
 
 
@@ -115,7 +127,7 @@ def user(user_id: int | None = None):
         form.group_ids.data = sorted(record.group_ids)
     if form.validate_on_submit():
         try:
-            saved = services.save_user(record, form.data, actor=current_user)
+            saved = services.save_user(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
@@ -149,3 +161,22 @@ def security():
         flash(_("Security settings saved."), "success")
         return redirect(url_for("admin.security"))
     return render_template("admin/security.html", form=form)
+
+
+@bp.route("/items/<int:item_id>/renumber", methods=["GET", "POST"])
+def renumber(item_id: int):
+    """Give an item another 编号 (the key imported sheets update by), with a ledger entry."""
+    item = items.get_visible_item(item_id, actor=current_user)
+    form = RenumberForm(code=item.code)
+    if form.validate_on_submit():
+        try:
+            renumber_item(item, form.code.data, actor=current_user, now=utcnow(), reason=form.reason.data or "")
+        except ValidationFailed as error:
+            db.session.rollback()
+            item = items.get_visible_item(item_id, actor=current_user)
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The item is now %(code)s.", code=item.code), "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    return render_template("admin/renumber.html", form=form, item=item), 422 if form.errors else 200

@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 
 from tracker.api import services
 from tracker.api.errors import ApiError
+from tracker.auth import two_factor
 from tracker.clock import utcnow
 from tracker.extensions import db
 
@@ -36,13 +37,34 @@ def authenticate() -> None:
         if user is None:
             raise _unauthorized(_("The token is unknown or has been revoked."), "invalid_token")
         db.session.commit()  # the token's last use
+        g.api_bearer = True
+        _require_two_factor(user)
         g.api_actor = user
         return
     if not current_user.is_authenticated:
         raise _unauthorized(_("Sign in or send 'Authorization: Bearer <token>'."))
+    _require_two_factor(current_user)
     if request.method not in SAFE_METHODS:
         _check_csrf()
     g.api_actor = current_user._get_current_object()
+
+
+def _require_two_factor(user) -> None:
+    """Where the install requires two-factor sign-in for a role, its unenrolled users get no API at all."""
+    if two_factor.must_enrol(user):
+        raise ApiError(
+            403,
+            "two_factor_required",
+            _("Set up two-factor sign-in first (Account → Two-factor sign-in): it is required for your role."),
+        )
+
+
+def no_store_for_tokens(response):
+    """Answers to a request with credentials in a header (a bearer token, good or bad) are never
+    kept by a cache or a proxy; session answers get this from tracker.security."""
+    if g.get("api_bearer") or "Authorization" in request.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _check_csrf() -> None:

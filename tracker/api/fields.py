@@ -34,7 +34,7 @@ ITEM_FILTERS = {
         "A status; `active` for open, in progress and submitted; `counted` for all but cancelled (the board's totals).",
         enum=STATUSES + tuple(STATUS_GROUPS),
     ),
-    "owner": Field("string", "Responsible person's username.", max_length=64),
+    "owner": Field("string", "Responsible person's username, or else display name.", max_length=100),
     "overdue": Field("boolean", "Only overdue items (true) or only items that are not (false)."),
     "extended": Field("boolean", "Only items whose deadline was extended (true) or never extended (false)."),
     "due_before": Field("date", "Deadline on or before this day."),
@@ -43,9 +43,15 @@ ITEM_FILTERS = {
     "kind": Field("string", enum=KINDS),
     "key_area": Field("string", enum=KEY_AREAS),
     "severity": Field("string", enum=SEVERITIES),
-    "q": Field("string", "Words in the title, number or description.", max_length=100),
+    "q": Field(
+        "string",
+        "Words, all of which must appear in the title, number, description, measures, venue or owner's name.",
+        max_length=100,
+    ),
     "sort": Field(
-        "string", "Sort key; a leading '-' sorts descending.", enum=tuple(SORTS) + tuple(f"-{k}" for k in SORTS)
+        "string",
+        "Sort key; a leading '-' sorts descending. Without it: closed and cancelled last, then by deadline.",
+        enum=tuple(SORTS) + tuple(f"-{k}" for k in SORTS),
     ),
 }
 

@@ -9,7 +9,10 @@ PREFIX = "/api/v1"
 ERROR_STATUSES = {
     400: "Malformed JSON: not parseable, NaN or Infinity, duplicate keys, not an object, or nested too deep.",
     401: "No credentials, or an unknown or revoked token.",
-    403: "The caller may not do this (or a session write without its CSRF token).",
+    403: (
+        "The caller may not do this (or a session write without its CSRF token; or "
+        "`two_factor_required`: the install requires two-factor sign-in for the caller's role)."
+    ),
     404: "No such resource, or one the caller may not see.",
     409: (
         "The item changed since the version sent, or another extension request or decision came first; "
@@ -476,7 +479,8 @@ def document() -> dict:
                 "Problem list, responsibility list and rectification ledger as JSON. "
                 "Authenticate with `Authorization: Bearer <token>` (create tokens on /account/tokens "
                 "or with `flask --app tracker api-token USERNAME`), or with a signed-in session plus "
-                "an `X-CSRFToken` header for writes. Errors are "
+                "an `X-CSRFToken` header for writes. Answers to tokens carry `Cache-Control: no-store`; "
+                "a password change revokes the user's tokens. Errors are "
                 '`{"error": {"code", "message", "fields"}}`.'
             ),
         },

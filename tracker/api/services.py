@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker import permissions
 from tracker.api.models import ApiToken
+from tracker.auth.services import password_changed
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 
@@ -78,3 +79,15 @@ def _record_use(token_id: int, now: datetime) -> None:
     """
     db.session.rollback()
     db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+@password_changed.connect
+def revoke_tokens_of(user, *, now: datetime, **_extra) -> int:
+    """A new password revokes every API token of its user: a token made under the old one
+    (perhaps by whoever knew it) must not outlive it. Runs in the password change's transaction."""
+    return db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -45,6 +45,9 @@ def authenticate():
         auth.authenticate()
 
 
+bp.after_request(auth.no_store_for_tokens)
+
+
 def _created(body: dict):
     return jsonify(body), 201
 
@@ -90,7 +93,7 @@ def put_event():
     values = parse_body(read_json(), fields.EVENT, required=fields.EVENT_REQUIRED)
     event = current_event()
     values.setdefault("default_locale", event.default_locale if event else "zh_CN")
-    event = admin_services.save_event(event, values)
+    event = admin_services.save_event(event, values, now=utcnow())
     db.session.commit()
     return jsonify(shapes.event_json(event, utcnow()))
 

@@ -11,6 +11,7 @@ ACTIONS = (
     "login",
     "login_failed",
     "login_throttled",
+    "reauth_failed",
     "logout",
     "permission_denied",
     "event_saved",
@@ -23,6 +24,7 @@ ACTIONS = (
     "items_imported",
     "ledger_exported",
     "calendar_reset",
+    "verify_override",
     "working_day_saved",
     "working_days_imported",
 )

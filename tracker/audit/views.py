@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from tracker import permissions
+from tracker.audit.labels import action_label
 from tracker.audit.models import AuditEvent
 from tracker.audit.services import ACTIONS
 from tracker.extensions import db
@@ -25,5 +26,12 @@ def index():
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     events = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return render_template(
-        "audit/index.html", events=events, total=total, page=page, per_page=per_page, action=action, actions=ACTIONS
+        "audit/index.html",
+        events=events,
+        total=total,
+        page=page,
+        per_page=per_page,
+        action=action,
+        actions=ACTIONS,
+        action_label=action_label,
     )

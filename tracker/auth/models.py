@@ -34,6 +34,14 @@ class User(UserMixin, db.Model):
     recovery_codes: Mapped[str] = mapped_column(Text, default="[]")
     failed_logins: Mapped[int] = mapped_column(default=0)
     throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Second-factor failures, counted across sign-ins: a right password does not reset them.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The last TOTP time step accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column()
+    # Remember-me, held on the server: restores a session until then, and only while the
+    # account was active within the idle timeout (``seen_at``, kept to the minute).
+    remember_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups = relationship("WorkGroup", secondary=group_membership, back_populates="members")
@@ -61,6 +69,7 @@ class User(UserMixin, db.Model):
 
     def end_sessions(self) -> None:
         self.session_token = secrets.token_hex(16)
+        self.remember_until = None
 
 
 class Setting(db.Model):

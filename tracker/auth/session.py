@@ -13,7 +13,9 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy import update
 
+from tracker.clock import utcnow
 from tracker.extensions import db, login_manager
 
 
@@ -26,10 +28,15 @@ def init_login(app: Flask) -> None:
     app.before_request(enforce_session_lifetime)
 
 
+SEEN_PRECISION = timedelta(minutes=1)  # how often a request writes the account's last activity
+
+
 def start_session() -> None:
+    """A session that has just proven the password (or the password and a code): fresh."""
     now = time.time()
     session.permanent = True
-    session["signed_in_at"] = session["seen_at"] = now
+    session["signed_in_at"] = session["seen_at"] = session["fresh_at"] = now
+    session.pop("restored", None)  # the password was given: no longer hangs on remember-me
     keep_chosen_language()
 
 
@@ -41,23 +48,60 @@ def keep_chosen_language() -> None:
         db.session.commit()
 
 
+def remember_restores(user, now) -> bool:
+    """May a remember-me cookie bring ``user`` back? Decided on the server, not by the cookie:
+    until the remember-me period ends, and only if the account was active within the idle timeout."""
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    return (
+        user.remember_until is not None
+        and now < user.remember_until
+        and user.seen_at is not None
+        and now - user.seen_at <= idle
+    )
+
+
+def _end_session():
+    logout_user()
+    session.clear()
+    if request.path.startswith("/api/"):
+        return None  # the API answers 401 itself
+    flash(_("Your session has ended. Please sign in again."), "info")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
 def enforce_session_lifetime():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
-    signed_in_at = session.setdefault("signed_in_at", now)  # restored from a remember-me cookie
-    seen_at = session.get("seen_at", now)
-    idle = now - seen_at > current_app.config["SESSION_IDLE_MINUTES"] * 60
-    expired = now - signed_in_at > current_app.config["SESSION_MAX_HOURS"] * 3600
+    restored = "signed_in_at" not in session or session.get("restored")
+    if restored and not remember_restores(current_user, utcnow()):
+        return _end_session()
+    if "signed_in_at" not in session:
+        # Restored from a remember-me cookie: a session, never a fresh one (no "fresh_at").
+        session.permanent = True
+        session["signed_in_at"] = session["seen_at"] = now
+        session["restored"] = True
+    idle = now - session.get("seen_at", now) > current_app.config["SESSION_IDLE_MINUTES"] * 60
+    expired = now - session["signed_in_at"] > current_app.config["SESSION_MAX_HOURS"] * 3600
     if idle or expired:
-        logout_user()
-        session.clear()
-        if request.path.startswith("/api/"):
-            return None  # the API answers 401 itself
-        flash(_("Your session has ended. Please sign in again."), "info")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return _end_session()
     session["seen_at"] = now
+    _record_activity(current_user)
     return enforce_two_factor()
+
+
+def _record_activity(user) -> None:
+    """Keep the account's last activity (to the minute) on the server, for remember-me's idle rule."""
+    now = utcnow()
+    if user.seen_at is not None and now - user.seen_at < SEEN_PRECISION:
+        return
+    from tracker.auth.models import User
+
+    # The write opens its own transaction, as SQLite wants (see api.services._record_use).
+    user_id = user.id
+    db.session.rollback()
+    db.session.execute(update(User).where(User.id == user_id).values(seen_at=now))
+    db.session.commit()
 
 
 ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.language", "health.healthz"}
@@ -70,14 +114,14 @@ def enforce_two_factor():
     if request.endpoint in ENROLMENT_ENDPOINTS or not two_factor.must_enrol(current_user):
         return None
     if request.path.startswith("/api/"):
-        return None  # tokens are created on pages, which require enrolment first
+        return None  # the API refuses such users itself, with a JSON error (api.auth)
     flash(_("Set up two-factor sign-in to continue: it is required for your role."), "info")
     return redirect(url_for("auth.two_factor"))
 
 
 def signed_in_recently(max_age_minutes: int = 15) -> bool:
-    """Sensitive actions (roles, webhooks, email, tokens) need a fresh sign-in."""
-    return time.time() - session.get("signed_in_at", 0) <= max_age_minutes * 60
+    """Sensitive actions (roles, webhooks, email, tokens) need a fresh sign-in (or /reauth)."""
+    return time.time() - session.get("fresh_at", 0) <= max_age_minutes * 60
 
 
 @login_manager.user_loader

@@ -5,6 +5,7 @@ set it up before they can do anything else.
 """
 
 import hashlib
+import hmac
 import json
 import secrets
 from datetime import datetime
@@ -28,19 +29,35 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
 
 
-def code_is_valid(secret: str, code: str, now: datetime) -> bool:
+def matched_step(secret: str, code: str, now: datetime) -> int | None:
+    """The TOTP time step (30 s) ``code`` belongs to, within one step of ``now``; None if none."""
     code = (code or "").strip().replace(" ", "")
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_is_valid(secret: str, code: str, now: datetime) -> bool:
+    return matched_step(secret, code, now) is not None
 
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
-def enable(user: User, secret: str) -> list[str]:
-    """Turn 2FA on; returns the recovery codes, shown once and stored only as hashes."""
+def enable(user: User, secret: str, step: int | None = None) -> list[str]:
+    """Turn 2FA on; returns the recovery codes, shown once and stored only as hashes.
+
+    ``step`` is the time step of the code that confirmed the set-up: it is used up.
+    """
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     user.totp_secret = secret
+    user.totp_last_step = step
     user.recovery_codes = json.dumps([_hash(c) for c in codes])
     user.end_sessions()
     return codes
@@ -62,8 +79,17 @@ def use_recovery_code(user: User, code: str) -> bool:
     return True
 
 
+def use_code(user: User, code: str, now: datetime) -> bool:
+    """Accept a TOTP code once: its time step must be later than the last one accepted."""
+    step = matched_step(user.totp_secret, code, now)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
 def verify(user: User, code: str, now: datetime) -> bool:
-    return bool(user.totp_secret) and (code_is_valid(user.totp_secret, code, now) or use_recovery_code(user, code))
+    return bool(user.totp_secret) and (use_code(user, code, now) or use_recovery_code(user, code))
 
 
 def is_required() -> bool:

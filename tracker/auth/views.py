@@ -10,7 +10,14 @@ from markupsafe import Markup
 from tracker.audit import services as audit
 from tracker.auth import two_factor as two_factor_rules
 from tracker.auth.forms import CodeForm, EmailForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
-from tracker.auth.services import change_own_email, change_own_password, sign_in, verify_second_factor
+from tracker.auth.services import (
+    change_own_email,
+    change_own_password,
+    confirm_password,
+    remember_for,
+    sign_in,
+    verify_second_factor,
+)
 from tracker.auth.session import recent_login_required, start_session
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
@@ -46,12 +53,18 @@ def login():
                 # Password right; the second factor decides.
                 session["pending_2fa"] = {"user": user.id, "at": time.time(), "remember": form.remember.data}
                 return redirect(url_for("auth.verify_code", next=target))
-            login_user(user, remember=form.remember.data)
-            start_session()
+            _signed_in(user, form.remember.data)
             return redirect(target)
         # One message for every failure: unknown user, wrong password, cool-down.
         flash(_("Wrong username or password, or too many attempts. Please wait a moment and try again."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _signed_in(user, remember: bool) -> None:
+    login_user(user, remember=remember)
+    start_session()
+    remember_for(user, current_app.config["REMEMBER_COOKIE_DURATION"] if remember else None, now=utcnow())
+    db.session.commit()
 
 
 def _fresh_session() -> None:
@@ -76,8 +89,7 @@ def verify_code():
         db.session.commit()
         if user is not None:
             _fresh_session()
-            login_user(user, remember=pending["remember"])
-            start_session()
+            _signed_in(user, pending["remember"])
             return redirect(safe_next(form.next.data, url_for("home.index")))
         form.code.errors = [_("The code is not valid. Try the current code or a recovery code.")]
     return render_template("auth/verify.html", form=form), 422 if form.errors else 200
@@ -109,8 +121,9 @@ def two_factor():
     secret = session.setdefault("totp_setup_secret", two_factor_rules.new_secret())
     uri = two_factor_rules.provisioning_uri(current_user, secret)
     if form.validate_on_submit():
-        if two_factor_rules.code_is_valid(secret, form.code.data, utcnow()):
-            codes = two_factor_rules.enable(current_user, secret)
+        step = two_factor_rules.matched_step(secret, form.code.data, utcnow())
+        if step is not None:
+            codes = two_factor_rules.enable(current_user, secret, step)
             audit.record("two_factor_changed", actor=current_user, detail="on", now=utcnow())
             db.session.commit()
             session.pop("totp_setup_secret", None)
@@ -159,6 +172,7 @@ def language():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @login_required
 def change_password():
     """Change one's own password; every other session of this user ends."""
@@ -168,23 +182,28 @@ def change_password():
             db.session.commit()
             login_user(current_user._get_current_object())  # this session carries the new token
             start_session()
-            flash(_("Password changed. Your other sessions have been signed out."), "success")
+            flash(
+                _("Password changed. Your other sessions have been signed out and your API tokens revoked."), "success"
+            )
             return redirect(url_for("home.index"))
-        db.session.commit()  # the audit row of the failure
-        form.current.errors = [_("The current password is wrong.")]
+        db.session.commit()  # the failure's count and audit row
+        form.current.errors = [_("The current password is wrong, or too many attempts. Please wait a moment.")]
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @login_required
 def reauth():
-    """Confirm the password before a sensitive action."""
+    """Confirm the password before a sensitive action; guesses count like sign-in failures."""
     form = ReauthForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        if current_user.check_password(form.password.data):
+        confirmed = confirm_password(current_user, form.password.data, now=utcnow(), action="reauth_failed")
+        db.session.commit()
+        if confirmed:
             start_session()
             return redirect(safe_next(form.next.data, url_for("home.index")))
-        form.password.errors = [_("Wrong password.")]
+        form.password.errors = [_("Wrong password, or too many attempts. Please wait a moment and try again.")]
     return render_template("auth/reauth.html", form=form), 422 if form.errors else 200
 
 

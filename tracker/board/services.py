@@ -265,8 +265,10 @@ BURNDOWN_WINDOW_DAYS = 120
 def burndown(deltas: list[tuple[date, int]], today: date, opening: date) -> list[BurndownDay]:
     """Open items at the end of each day since the chart starts, and the straight line to zero at opening.
 
-    The chart starts at the first day with history, at most ``BURNDOWN_WINDOW_DAYS`` ago;
-    the ideal line runs from the open count on that day to zero on opening day.
+    The chart starts at the first day with history, at most ``BURNDOWN_WINDOW_DAYS`` ago.
+    The ideal line starts at the peak: the first day, up to today, with the most items
+    not yet closed (``ideal_start``). Starting it on the first day of history instead
+    (often one item) would run it flat along zero while the real work piles up.
     """
     if not deltas:
         return []
@@ -275,20 +277,26 @@ def burndown(deltas: list[tuple[date, int]], today: date, opening: date) -> list
     running = sum(n for d, n in deltas if d < start)
     changes = {d: n for d, n in deltas if d >= start}
     days: list[BurndownDay] = []
-    span = (opening - start).days
-    start_count = running + changes.get(start, 0)
     day = start
     while day <= end:
         open_items = None
         if day <= today:
             running += changes.get(day, 0)
             open_items = running
-        ideal = None
-        if span > 0 and day <= opening:
-            ideal = start_count * (1 - (day - start).days / span)
-        days.append(BurndownDay(day, open_items, ideal))
+        days.append(BurndownDay(day, open_items, None))
         day += timedelta(days=1)
+    peak = ideal_start(days)
+    span = (opening - peak.day).days if peak else 0
+    for row in days:
+        if span > 0 and peak.day <= row.day <= opening:
+            row.ideal = peak.open_items * (1 - (row.day - peak.day).days / span)
     return days
+
+
+def ideal_start(days: list[BurndownDay]) -> BurndownDay | None:
+    """Where the ideal line starts: the first day with the highest count of items not yet closed."""
+    counted = [d for d in days if d.open_items is not None]
+    return max(counted, key=lambda d: d.open_items) if counted else None
 
 
 def _build_page(actor, event: Event, today: date, now: datetime) -> BoardPage:

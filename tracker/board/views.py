@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from tracker.board import charts
-from tracker.board.services import board_page, cached, scope_key
+from tracker.board.services import board_page, cached, ideal_start, scope_key
 from tracker.clock import utcnow
 from tracker.event.services import current_event
 
@@ -23,6 +23,7 @@ def _render_board(now) -> str:
             progress=charts.progress_chart(page.summary["groups"]),
             burndown=charts.burndown_chart(page.burndown, page.today, event.opening_date),
             burndown_rows=charts.weekly_rows(page.burndown, page.today),
+            burndown_start=ideal_start(page.burndown),
             percent_closed=charts.percent_closed,
             amber_days=amber_days,
         )

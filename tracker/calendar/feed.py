@@ -7,22 +7,23 @@ a calendar that refreshes replaces changed events instead of duplicating them.
 """
 
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vDuration
 
 from tracker.items import labels
 from tracker.items.rules import OPEN_STATUSES
+from tracker.routing import base_url, external_url
 
 REFRESH = timedelta(hours=1)
 
 
 def build_calendar(*, name: str, items, milestones, event, now: datetime, locale: str, holidays=()) -> bytes:
     tz = event.timezone if event else "UTC"
-    host = request.host.split(":")[0] if has_request_context() else "wallchart"
+    host = urlsplit(base_url()).hostname or "wallchart"  # event UIDs: stable, whatever Host was sent
     today = now.astimezone(ZoneInfo(tz)).date()
     cal = Calendar()
     cal.add("prodid", "-//Wallchart//Para Games preparation//ZH")
@@ -58,7 +59,7 @@ def _item_event(item, *, host: str, now: datetime, today) -> Event:
     ]
     if item.measures:
         lines.append(f"{_('Measures')}: {item.measures}")
-    link = url_for("items.detail", item_id=item.id, _external=True)
+    link = external_url("items.detail", item_id=item.id)
     lines.append(link)
     vevent = Event()
     vevent.add("uid", f"item-{item.id}@{host}")

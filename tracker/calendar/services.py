@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import false, or_, select
 
 from tracker import permissions
@@ -22,6 +22,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.items.rules import ACTIVE_STATUSES
+from tracker.routing import external_url
 
 _MAX_ID_DIGITS = 12
 
@@ -43,11 +44,11 @@ def feed_token(user) -> str:
 
 def calendar_url(user) -> str:
     """The absolute URL of ``user``'s personal feed (their deadlines and the milestones)."""
-    return url_for("calendar.feed", token=feed_token(user), _external=True)
+    return external_url("calendar.feed", token=feed_token(user))
 
 
 def group_calendar_url(user, group: WorkGroup) -> str:
-    return url_for("calendar.group_feed", token=feed_token(user), code=group.code, _external=True)
+    return external_url("calendar.group_feed", token=feed_token(user), code=group.code)
 
 
 def user_for_token(token: str) -> User | None:

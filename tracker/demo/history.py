@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 from tracker import permissions
 from tracker.demo.dataset import STATUSES, Placement, by_id, moments
-from tracker.items import ledger, rules, services
+from tracker.items import duties, ledger, rules, services
 from tracker.items.models import Item
 
 # Order of one item's changes within a day: an item is created before it is
@@ -148,7 +148,7 @@ class Replay:
 
     def _transition(self, item: dict, action: str, actor, now: datetime, note: str) -> None:
         target = self.items[item["id"]]
-        if not permissions.can_transition(actor, target, action):
+        if not permissions.can_transition(actor, target, action, progress_recorders=self._recorders(target, action)):
             actor, note = self._stand_in(target, actor, action), f"{note}(代{actor.display_name})"
         services.transition(target, action, actor=actor, now=now, note=note)
 
@@ -158,6 +158,9 @@ class Replay:
             actor, note = self._stand_in(target, actor, "report"), f"{note}(代{actor.display_name})"
         services.add_progress(target, actor=actor, now=now, note=note, progress=progress)
 
+    def _recorders(self, target: Item, action: str) -> frozenset[int]:
+        return duties.progress_recorders(target.id) if action == "verify" else frozenset()
+
     def _stand_in(self, target: Item, actor, action: str):
         """Who records a change our role table does not let the data set's person make.
 
@@ -166,13 +169,14 @@ class Replay:
         and another committee member act on their behalf, and the note says so.
         """
         candidates = [self.leads.get(target.group_id), *self.people.values()]
+        recorders = self._recorders(target, action)
         for user in candidates:
             if user is None or user is actor:
                 continue
             allowed = (
                 permissions.can_contribute(user, target)
                 if action == "report"
-                else permissions.can_transition(user, target, action)
+                else permissions.can_transition(user, target, action, progress_recorders=recorders)
             )
             if allowed and (action not in permissions.COMMITTEE_ACTIONS or user.role == "committee"):
                 self.stand_ins += 1

@@ -204,7 +204,7 @@ class ItemCreator:
         owner = self.people[item["responsiblePersonId"]]
         # Our role table assigns owners from the item's group (or committee,
         # or a vendor); the data set sometimes names someone from another group.
-        assignable = permissions.can_own(owner, values["group_id"])
+        assignable = permissions.can_own(owner, values["group_id"], values["supporting_group_ids"])
         if assignable:
             values["owner_id"] = owner.id
         created = services.create_item(values, actor=actor, now=now)

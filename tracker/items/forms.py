@@ -29,7 +29,10 @@ class ItemForm(FlaskForm):
     code = StringField(_l("No."), validators=[Optional(), Length(max=32)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    source = StringField(_l("Source"), validators=[Length(max=200)])
+    # The known sources by name; a free-text source from a sheet or the API stays a choice (views).
+    source = SelectField(
+        _l("Source"), choices=_choices(labels.SOURCE, blank="—"), validators=[Length(max=200)], validate_choice=False
+    )
     key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"), validate_choice=False)
     severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
     # Ids are checked by the service (existence and permission), with a message per field.
@@ -58,15 +61,33 @@ class ItemForm(FlaskForm):
         return {name: getattr(self, name).data for name in EDITABLE_FIELDS}
 
 
+def carry_version(form: FlaskForm, version: int) -> None:
+    """Let the form be saved against ``version`` next time (after a conflict).
+
+    Setting ``data`` is not enough: a field renders what was posted while there is any.
+    """
+    form.version.data = version
+    form.version.raw_data = [str(version)]
+
+
+def _version_field():
+    return IntegerField(
+        widget=HiddenInput(),
+        validators=[Optional(), NumberRange(0, MAX_ID, message=_l("The form is out of date; reload the item."))],
+    )
+
+
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     note = TextAreaField(_l("Reason or note"), validators=[Length(max=5000)])
+    version = _version_field()
 
 
 class ProgressForm(FlaskForm):
     note = TextAreaField(_l("Progress note"), validators=[Length(max=5000)])
     progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files (photos, PDF, Office)"))
+    version = _version_field()
 
 
 class ExtensionRequestForm(FlaskForm):

@@ -25,6 +25,9 @@ to the database and recompute the chain, three more anchors hold:
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +40,8 @@ from tracker.extensions import db
 from tracker.items.models import Evidence, Item, LedgerEntry, LedgerHead
 
 GENESIS = "0" * 64
+# (import batch id, sheet row) while an imported sheet's row is being applied.
+_ORIGIN: ContextVar[tuple[int, int] | None] = ContextVar("ledger_origin", default=None)
 KINDS = (
     "created",
     "field_changed",
@@ -133,6 +138,10 @@ def _payload_v2(prev_hash: str, entry: LedgerEntry) -> bytes:
             entry.note,
             entry.snapshot,
             evidence,
+            entry.import_batch_id,  # an imported sheet's row seals where the change came from
+            entry.import_row,
+            # the names behind ids (items/history.py), only where kept: older entries verify as before
+            *([entry.names] if entry.names is not None else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -163,11 +172,23 @@ def _payload_v1(prev_hash: str, entry: LedgerEntry) -> bytes:
     return payload.encode()
 
 
+def lock() -> None:
+    """Take the ledger's lock now (it is held until the transaction ends)."""
+    _locked_head()
+
+
 def _locked_head() -> LedgerHead:
+    # Locked once per transaction: the lock holds until it ends, so a bulk import's
+    # thousands of entries do not each ask the database again.
+    transaction = db.session().get_transaction()
+    held = db.session.info.get("ledger_head")
+    if held is not None and held[0] is transaction and transaction is not None:
+        return held[1]
     head = db.session.scalars(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
     if head is None:
         head = LedgerHead(id=1, last_hash=GENESIS, entries=0)
         db.session.add(head)
+    db.session.info["ledger_head"] = (db.session().get_transaction(), head)
     return head
 
 
@@ -182,13 +203,16 @@ def append(
     before=None,
     after=None,
     evidence: list[Evidence] | None = None,
+    names: str | None = None,
 ) -> LedgerEntry:
     """Add one entry in the caller's transaction, chained to the newest one.
 
-    ``evidence``: the entry's files, whose digests its hash covers."""
+    ``evidence``: the entry's files, whose digests its hash covers. ``names``: the JSON
+    snapshot of the names behind ``before``/``after`` (history.names_for)."""
     if item.id is None:
         db.session.flush()
     entry = _entry(item, kind, actor, now, note, field, before, after)
+    entry.names = names
     if kind == "created":
         entry.snapshot = snapshot(item)
     if evidence:
@@ -199,13 +223,30 @@ def append(
 
 def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:
     """The "created" entries of many new items under one lock of the head (bulk imports)."""
+    origin = _ORIGIN.get()
     entries = []
     for item in items:
         entry = _entry(item, "created", actor, now, "", None, None, item.title)
         entry.snapshot = snapshot(item)
         entries.append(entry)
+    if origin is not None and isinstance(origin[1], list):  # one sheet row per created item
+        for entry, row in zip(entries, origin[1], strict=True):
+            entry.import_row = row
     _chain(_locked_head(), entries)
     return entries
+
+
+@contextmanager
+def imported_from(batch_id: int, row: int | list[int]) -> Iterator[None]:
+    """Mark every entry written inside as coming from row ``row`` of an imported sheet.
+
+    A list gives the rows of the items ``append_created`` writes, in order.
+    """
+    token = _ORIGIN.set((batch_id, row))
+    try:
+        yield
+    finally:
+        _ORIGIN.reset(token)
 
 
 def snapshot(item) -> str:
@@ -215,7 +256,11 @@ def snapshot(item) -> str:
 
 def _entry(item, kind, actor, now, note, field, before, after) -> LedgerEntry:
     assert kind in KINDS, kind
+    batch_id, row = _ORIGIN.get() or (None, None)
+    row = None if isinstance(row, list) else row
     return LedgerEntry(
+        import_batch_id=batch_id,
+        import_row=row,
         item_id=item.id,
         author_id=actor.id if actor is not None else None,
         created_at=now,

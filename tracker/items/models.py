@@ -104,6 +104,9 @@ class Item(db.Model):
         Index("ix_item_owner_status", "owner_id", "status"),
         # The lists' default order (deadline, soonest first): without it, page 1 sorts every row.
         Index("ix_item_deadline", "deadline", "id"),
+        # 编号 is the key a 台账 sheet updates by: one item per reference in an event.
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+        Index("uq_item_event_code", "event_id", "code", unique=True),
     )
 
 
@@ -122,14 +125,20 @@ class LedgerEntry(db.Model):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
+    # JSON: the names behind before/after when they are ids or codes (see items/history.py).
+    names: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set when the change came from an imported sheet: which upload and which row.
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    import_row: Mapped[int | None]
     # How ``hash`` is computed (see ledger.py): None for entries from before schemes.
     scheme: Mapped[str | None] = mapped_column(String(8))
     # A "created" entry's item fields as JSON, so the ledger can be replayed.
     snapshot: Mapped[str | None] = mapped_column(Text)
 
     item = relationship("Item", back_populates="ledger")
+    import_batch = relationship("ImportBatch")
     author = relationship("User")
     evidence = relationship("Evidence", back_populates="entry", order_by="Evidence.id")
 
@@ -157,6 +166,18 @@ class Evidence(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entry = relationship("LedgerEntry", back_populates="evidence")
+
+
+class ImportBatch(db.Model):
+    """One imported 台账 sheet: its ledger entries point here for the file name and the row."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
 
 
 EXTENSION_STATUSES = ("pending", "approved", "refused")

@@ -4,20 +4,22 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, asc, desc, func, or_, select
+from sqlalchemy import Select, and_, asc, case, desc, func, select
 
 from tracker import permissions
 from tracker.extensions import db
-from tracker.items.models import Item
-from tracker.items.rules import OPEN_STATUSES, STATUS_GROUPS
+from tracker.items import search
+from tracker.items.models import STATUSES, Item, LedgerEntry
+from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
 from tracker.workdays.services import calendar
 
 SORTS = {
     "deadline": Item.deadline,
-    "severity": Item.severity,
-    "status": Item.status,
+    "severity": case({"high": 0, "medium": 1, "low": 2}, value=Item.severity, else_=3),
+    "status": case({s: n for n, s in enumerate(STATUSES)}, value=Item.status, else_=len(STATUSES)),
+    "code": Item.code,
     "found": Item.found_on,
     "updated": Item.updated_at,
     "title": Item.title,
@@ -32,7 +34,7 @@ class ItemFilters:
     status: str | None = None
     key_area: str | None = None
     severity: str | None = None
-    owner: str | None = None  # username
+    owner: str | None = None  # username, or display name
     kind: str | None = None
     milestone: int | None = None
     overdue: bool | None = None
@@ -40,8 +42,9 @@ class ItemFilters:
     due_before: date | None = None
     extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
-    q: str | None = None
-    sort: str = "deadline"
+    q: str | None = None  # every word must match (title, number, text, venue, responsible person)
+    batch: int | None = None  # items an import created or changed
+    sort: str = ""  # empty: the default order, closed and cancelled last
 
     @classmethod
     def from_args(cls, args) -> "ItemFilters":
@@ -51,7 +54,7 @@ class ItemFilters:
             raw = (args.get(f.name) or "").strip()
             if not raw:
                 continue
-            if f.name == "milestone":
+            if f.name in ("milestone", "batch"):
                 if raw.isdigit():
                     values[f.name] = parse_id(raw)  # 0, found nowhere, when beyond any id
             elif f.name in ("overdue", "due_soon", "extended", "day_off"):
@@ -68,7 +71,11 @@ class ItemFilters:
     def as_args(self, **overrides) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.update(overrides)
-        return {k: (int(v) if isinstance(v, bool) else v) for k, v in data.items() if v not in (None, "")}
+        return {k: _arg(v) for k, v in data.items() if v not in (None, "")}
+
+
+def _arg(value):
+    return int(value) if isinstance(value, bool) else value
 
 
 def overdue_clause(today: date):
@@ -84,7 +91,6 @@ def due_soon_clause(today: date, days: int):
 
 
 def filtered_items(user, filters: ItemFilters, today: date) -> Select:
-    from tracker.auth.models import User
     from tracker.groups.models import WorkGroup
 
     query = permissions.visible_items(select(Item), user, Item)
@@ -101,7 +107,7 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     if filters.kind:
         query = query.where(Item.kind == filters.kind)
     if filters.owner:
-        query = query.where(Item.owner.has(User.username == filters.owner))
+        query = query.where(search.owner_clause(filters.owner))
     if filters.milestone is not None:
         query = query.where(Item.milestone_id == filters.milestone)
     if filters.overdue is True:
@@ -110,6 +116,10 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         query = query.where(~overdue_clause(today) | Item.deadline.is_(None))
     if filters.due_soon:
         query = query.where(due_soon_clause(today, current_app.config["LIGHT_AMBER_DAYS"]))
+    if filters.batch is not None:
+        query = query.where(
+            Item.id.in_(select(LedgerEntry.item_id).where(LedgerEntry.import_batch_id == filters.batch))
+        )
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
     if filters.extended is not None:
@@ -117,12 +127,14 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     if filters.day_off:
         query = query.where(Item.deadline.in_(_days_off_of_deadlines()))
     if filters.q:
-        like = f"%{filters.q}%"
-        query = query.where(or_(Item.title.ilike(like), Item.code.ilike(like), Item.description.ilike(like)))
+        query = query.where(*search.words_clauses(filters.q))
     key = filters.sort.lstrip("-")
-    column = SORTS.get(key, Item.deadline)
+    if key not in SORTS:  # the default order: work still to do first, soonest deadline first
+        finished = case((Item.status.in_(FINISHED_STATUSES), 1), else_=0)
+        return query.order_by(finished, Item.deadline.asc().nulls_last(), Item.id)
     order = desc if filters.sort.startswith("-") else asc
-    return query.order_by(order(column).nulls_last() if key == "deadline" else order(column), Item.id)
+    column = SORTS[key]
+    return query.order_by(order(column).nulls_last() if key in ("deadline", "code") else order(column), Item.id)
 
 
 def _days_off_of_deadlines() -> list[date]:

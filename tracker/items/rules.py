@@ -40,6 +40,21 @@ def actions_from(status: str) -> list[str]:
     return [action for (frm, action) in TRANSITIONS if frm == status]
 
 
+def path_to(status: str, target: str) -> list[str] | None:
+    """The shortest list of actions that takes an item from ``status`` to ``target``; None if none does."""
+    paths: dict[str, list[str]] = {status: []}
+    frontier = [status]
+    while frontier and target not in paths:
+        following = []
+        for current in frontier:
+            for (frm, action), to in TRANSITIONS.items():
+                if frm == current and to not in paths:
+                    paths[to] = [*paths[current], action]
+                    following.append(to)
+        frontier = following
+    return paths.get(target)
+
+
 def is_overdue(status: str, deadline: date | None, today: date) -> bool:
     """Deadline passed (the whole deadline day is allowed) and not yet handed in."""
     return deadline is not None and status in OPEN_STATUSES and today > deadline
@@ -98,6 +113,19 @@ def check_deadline_change(old: date | None, new: date | None, reason: str) -> No
         raise TransitionError("a deadline change needs a reason")
 
 
+def normalise_text(value: str | None, *, multiline: bool = True) -> str:
+    """Text as it is stored: Unix line endings, no trailing spaces on any line, no blank
+    lines around it; a one-line field keeps no line breaks at all.
+
+    Browsers post textareas with CRLF and sheets carry stray spaces: without this, saving
+    an unchanged form would record "changed" with the same text before and after.
+    """
+    lines = [line.rstrip() for line in (value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if not multiline:
+        return " ".join(line.strip() for line in lines if line.strip())
+    return "\n".join(lines).strip()
+
+
 # --- deadline extensions (延期) ---------------------------------------------
 
 FINISHED_STATUSES = ("closed", "cancelled")
@@ -140,3 +168,14 @@ def overdue_against_original(status: str, original: date | None, deadline: date 
         and today > original
         and (deadline is None or deadline > original)
     )
+
+
+def creation_warnings(owner_id: int | None, deadline: date | None, today: date) -> list[str]:
+    """What a new item may lack but is still saved with (PRODUCT.md: old sheets are full of these):
+    the form asks for a confirmation first."""
+    found = []
+    if owner_id is None:
+        found.append("no_owner")
+    if deadline is not None and deadline < today:
+        found.append("past_deadline")
+    return found

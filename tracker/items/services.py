@@ -4,6 +4,9 @@ Callers pass the actor and ``now``; nothing here reads the session user or the
 clock. Callers commit.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -16,7 +19,7 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, extensions, ledger, rules
+from tracker.items import codes, duties, evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 
@@ -30,6 +33,7 @@ TEXT_LIMITS = {
     "remarks": 2000,
     "code": 32,
 }
+MULTILINE_FIELDS = frozenset({"description", "measures", "acceptance_criteria", "remarks"})
 EDITABLE_FIELDS = (
     "code",
     "kind",
@@ -74,10 +78,12 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
     clean = dict(data)
     for name, limit in TEXT_LIMITS.items():
         if name in clean:
-            value = (clean[name] or "").strip()
+            value = rules.normalise_text(clean[name], multiline=name in MULTILINE_FIELDS)
             if len(value) > limit:
                 errors[name] = _l("At most %(n)s characters.", n=limit)
             clean[name] = value
+    if "code" in clean:
+        clean["code"] = clean["code"] or None
     if "title" in clean and not clean["title"]:
         errors["title"] = _l("A title is required.")
     if "kind" in clean and clean["kind"] not in KINDS:
@@ -110,15 +116,35 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
         clean["supporting_groups"] = [g for g in found if g.id != group_id]
         del clean["supporting_group_ids"]
 
-    if clean.get("owner_id") is not None:
+    if clean.get("owner_id") is not None and _owner_to_check(clean, item):
         owner = db.session.get(User, clean["owner_id"])
-        if owner is None or (group is not None and not permissions.can_own(owner, group.id)):
-            errors["owner_id"] = _l("The responsible person must be an active member of the group.")
+        supporting = [g.id for g in clean.get("supporting_groups", item.supporting_groups if item else [])]
+        if owner is None or (group is not None and not permissions.can_own(owner, group.id, supporting)):
+            errors["owner_id"] = _l(
+                "The responsible person must be an active member of the responsible or a supporting group."
+            )
     if clean.get("milestone_id") is not None and db.session.get(Milestone, clean["milestone_id"]) is None:
         errors["milestone_id"] = _l("Unknown milestone.")
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
     return clean
+
+
+def _owner_to_check(clean: dict, item: Item | None) -> bool:
+    """An owner is checked when chosen or when the groups change under them; an item kept as it
+    was keeps its owner even if a rule changed since."""
+    if item is None or clean["owner_id"] != item.owner_id or clean.get("group_id", item.group_id) != item.group_id:
+        return True
+    return "supporting_groups" in clean and {g.id for g in clean["supporting_groups"]} != {
+        g.id for g in item.supporting_groups
+    }
+
+
+def check_new_item(data: dict, *, actor) -> None:
+    """Raise what ``create_item`` would refuse, writing nothing (a form's warnings come after its errors)."""
+    if not permissions.may_create_items(actor):
+        raise PermissionDenied(_l("You may not create items."))
+    _clean(data, actor=actor, item=None)
 
 
 def create_item(data: dict, *, actor, now: datetime) -> Item:
@@ -153,11 +179,36 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
         items.append(item)
     if errors:
         return [], errors
+    errors = _assign_codes(items, event.id)
+    if errors:
+        return [], errors
     db.session.add_all(items)
     db.session.flush()
     ledger.append_created(items, actor=actor, now=now)
     db.session.flush()
     return items, {}
+
+
+def _assign_codes(items: list[Item], event_id: int) -> dict[int, ValidationFailed]:
+    """Keep the 编号 given if free; give the others their group's next free number."""
+    ledger.lock()  # one writer at a time picks numbers
+    given = [item.code for item in items if item.code]
+    held = codes.holders(event_id, given)
+    errors, seen = {}, set()
+    for index, item in enumerate(items):
+        if item.code and (item.code in held or item.code in seen):
+            errors[index] = ValidationFailed(
+                _l("Please correct the marked fields."),
+                {"code": _l("The No. %(code)s is already used.", code=item.code)},
+            )
+        seen.add(item.code)
+    if errors:
+        return errors
+    allocator = codes.Allocator(event_id, reserved=given)
+    for item in items:
+        if not item.code:
+            item.code = allocator.next(db.session.get(WorkGroup, item.group_id).code)
+    return {}
 
 
 def _display(value) -> str | None:
@@ -174,11 +225,15 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
     """Apply field edits made against ``version``; returns the names of changed fields."""
     if not permissions.can_edit_item(actor, item):
         raise PermissionDenied(_l("You may not edit this item."))
-    if version != item.version:
-        raise Conflict(_l("Someone else changed this item."), item.version, changes_since(item, version))
+    check_version(item, version)
     clean = _clean(data, actor=actor, item=item)
+    if not clean.get("code", True):  # a blank No. field keeps the item's reference
+        del clean["code"]
+    if "code" in clean and clean["code"] != item.code:
+        codes.check_renumber(item, clean["code"], actor=actor)
     extensions.check_direct_change(item, clean, actor=actor)
-    if "deadline" in clean and clean["deadline"] != item.deadline and not reason.strip():
+    reason = rules.normalise_text(reason)
+    if "deadline" in clean and clean["deadline"] != item.deadline and not reason:
         raise ValidationFailed(
             _l("Please correct the marked fields."),
             {"reason": _l("Say why the deadline changes (延期 needs a reason).")},
@@ -186,7 +241,7 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
     changed = []
     for name, value in clean.items():
         old = getattr(item, name)
-        if old == value:
+        if _same(name, old, value):
             continue
         kind = "deadline_changed" if name == "deadline" else "field_changed"
         note = reason if name == "deadline" else ""
@@ -199,6 +254,7 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
             before=_display(old),
             after=_display(value),
             note=note,
+            names=history.names_for(name, old, value),
         )
         setattr(item, name, value)
         changed.append(name)
@@ -210,12 +266,49 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
     return changed
 
 
+def _same(name: str, old, new) -> bool:
+    """Whether an edit leaves a field as it was (stored text from before normalising included)."""
+    if name == "supporting_groups":
+        return {g.id for g in old} == {g.id for g in new}
+    if name == "code":
+        return (old or None) == new
+    if name in TEXT_LIMITS:
+        return rules.normalise_text(old, multiline=name in MULTILINE_FIELDS) == new
+    return old == new
+
+
+def check_version(item: Item, version: int | None) -> None:
+    """Refuse a change made against an older copy of the item, naming what changed since."""
+    if version is not None and version != item.version:
+        raise Conflict(_l("Someone else changed this item."), item.version, changes_since(item, version))
+
+
 def changes_since(item: Item, version: int) -> list:
     """Ledger entries made after the editor's copy, to show on a conflict."""
     return [e for e in item.ledger if e.item_version >= version]
 
 
+_DEFER_FLUSH: ContextVar[bool] = ContextVar("defer_flush", default=False)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[None]:
+    """Bulk changes (an imported sheet): one flush at the end instead of one per change.
+
+    Every change still steps the item's version, so the final UPDATE checks the
+    version the changes started from and the ledger's versions match the row's.
+    """
+    token = _DEFER_FLUSH.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_FLUSH.reset(token)
+
+
 def _flush_versioned(item: Item) -> None:
+    if _DEFER_FLUSH.get():
+        item.version += 1  # an explicit new version; the flush checks the loaded one
+        return
     item_id = item.id  # read now: a failed flush leaves the item unreadable until the rollback
     try:
         db.session.flush()
@@ -225,11 +318,14 @@ def _flush_versioned(item: Item) -> None:
         raise Conflict(_l("Someone else changed this item."), current) from None
 
 
-def transition(item: Item, action: str, *, actor, now: datetime, note: str = "") -> Item:
+def transition(item: Item, action: str, *, actor, now: datetime, note: str = "", version: int | None = None) -> Item:
+    """Move an item along the workflow; ``version``, when given, is the copy the actor saw."""
     if action not in rules.ACTIONS:
         raise ValidationFailed(_l("Unknown action."), {"action": _l("Unknown action.")})
-    if not permissions.can_transition(actor, item, action):
+    recorders = duties.progress_recorders(item.id) if action == "verify" else frozenset()
+    if not permissions.can_transition(actor, item, action, progress_recorders=recorders):
         raise PermissionDenied(_l("You may not do this to this item."))
+    check_version(item, version)
     try:
         new_status = rules.next_status(item.status, action)
     except rules.TransitionError:
@@ -237,11 +333,12 @@ def transition(item: Item, action: str, *, actor, now: datetime, note: str = "")
             _l("This action is not possible in the item's current status."),
             {"action": _l("Not possible now.")},
         ) from None
-    note = (note or "").strip()
+    note = rules.normalise_text(note)
     if action in rules.REASON_REQUIRED and not note:
         raise ValidationFailed(_l("A reason is required."), {"note": _l("A reason is required.")})
     if len(note) > 5000:
         raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=5000)})
+    duties.record_override(item, action, actor=actor, now=now, note=note, recorders=recorders)
     ledger.append(
         item,
         "status",
@@ -272,11 +369,18 @@ def add_progress(
     note: str,
     progress: int | None = None,
     uploads: list | None = None,
+    version: int | None = None,
 ):
-    """A progress note (整改进展): text, a new percentage, evidence files, or all three."""
+    """A progress note (整改进展): text, a new percentage, evidence files, or all three.
+
+    ``version`` is the copy the actor saw; only a new percentage is checked against it
+    (a note or a file added to a changed item overwrites nothing).
+    """
     if not permissions.can_contribute(actor, item):
         raise PermissionDenied(_l("You may not add progress to this item."))
-    note = (note or "").strip()
+    if progress is not None:
+        check_version(item, version)
+    note = rules.normalise_text(note)
     uploads = uploads or []
     errors = {}
     if not note and progress is None and not uploads:

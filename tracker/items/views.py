@@ -16,16 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
-from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import Conflict, ValidationFailed
 from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import evidence, extension_views, rules, services
-from tracker.items.forms import ItemForm, ProgressForm, TransitionForm
+from tracker.items import duties, evidence, extension_views, history, labels, rules, services
+from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
+from tracker.items.owner_picker import owner_choices
 from tracker.items.queries import ItemFilters, count, filtered_items
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
@@ -50,6 +50,9 @@ def _list(view: str):
     page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = count(query)
+    last = max((total + per_page - 1) // per_page, 1)
+    if page > last:  # an old link or a typed number past the end: the last page, not an empty one
+        return redirect(url_for(request.endpoint, **filters.as_args(page=last)))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return render_template(
         LISTS[view],
@@ -102,12 +105,14 @@ def _fill_choices(form: ItemForm, item: Item | None) -> None:
 
     form.group_id.choices = [(None, "—")] + [(g.id, label(g)) for g in allowed]
     form.supporting_group_ids.choices = [(g.id, label(g)) for g in groups]
-    users = db.session.scalars(
-        select(User).where(User.is_active_account.is_(True), User.role != "admin").order_by(User.username)
-    ).all()
-    form.owner_id.choices = [(None, "—")] + [(u.id, f"{u.name} ({u.username})") for u in users]
+    form.owner_id.choices = owner_choices(
+        groups, locale, current=item.owner if item else None, blank="—", third_party=_("third party")
+    )
     milestones = sorted(db.session.scalars(select(Milestone)).all(), key=lambda m: m.date)
     form.milestone_id.choices = [(None, "—")] + [(m.id, f"{m.t_label} {m.display_title(locale)}") for m in milestones]
+    current_source = item.source if item is not None else ""
+    if current_source and current_source not in labels.SOURCE:
+        form.source.choices = [*form.source.choices, (current_source, current_source)]
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -120,19 +125,25 @@ def new():
     if request.method == "GET" and request.args.get("group"):
         group = db.session.scalars(select(WorkGroup).where(WorkGroup.code == request.args["group"])).first()
         form.group_id.data = group.id if group else None
+    warnings = []
+    if request.method == "POST" and request.form.get("confirm_warnings") != "1":
+        warnings = rules.creation_warnings(form.owner_id.data, form.deadline.data, today_for(utcnow()))
     if form.validate_on_submit():
         try:
-            item = services.create_item(form.item_data(), actor=current_user, now=utcnow())
+            if warnings:  # errors first, then the warnings; nothing is written before the confirmation
+                services.check_new_item(form.item_data(), actor=current_user)
+            item = None if warnings else services.create_item(form.item_data(), actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            db.session.commit()
-            flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
-            warn_if_day_off(item.deadline)
-            return redirect(url_for("items.detail", item_id=item.id))
+            if item is not None:
+                db.session.commit()
+                flash(_("Item %(ref)s added.", ref=item.code or item.id), "success")
+                warn_if_day_off(item.deadline)
+                return redirect(url_for("items.detail", item_id=item.id))
     status = 422 if form.errors else 200
-    return render_template("items/form.html", form=form, item=None, past_deadline=_past(form)), status
+    return render_template("items/form.html", form=form, item=None, conflict=None, warnings=warnings), status
 
 
 def _past(form: ItemForm) -> bool:
@@ -147,26 +158,35 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, **extra):
+def _render_detail(item: Item, progress_form=None, transition_form=None, status=200, conflict=None, **extra):
     today = today_for(utcnow())
-    actions = [a for a in rules.actions_from(item.status) if permissions.can_transition(current_user, item, a)]
-    history = db.session.scalars(
+    entries = db.session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.item_id == item.id)
         .options(selectinload(LedgerEntry.author), selectinload(LedgerEntry.evidence))
         .order_by(LedgerEntry.id.desc())
     ).all()
+    recorders = frozenset(e.author_id for e in entries if e.kind in duties.PROGRESS_KINDS and e.author_id)
+    actions = [
+        a
+        for a in rules.actions_from(item.status)
+        if permissions.can_transition(current_user, item, a, progress_recorders=recorders)
+    ]
+    locale = str(get_locale())
     return render_template(
         "items/detail.html",
         item=item,
-        history=history,
+        history=history.readable(entries, locale),
         actions=actions,
         can_edit=permissions.can_edit_item(current_user, item),
         can_contribute=permissions.can_contribute(current_user, item),
-        progress_form=progress_form or ProgressForm(),
-        transition_form=transition_form or TransitionForm(),
+        # Both forms post a "note": the one not sent starts empty, not with the other's text.
+        progress_form=progress_form or ProgressForm(formdata=None),
+        transition_form=transition_form or TransitionForm(formdata=None),
         light=item_light(item, today),
         today=today,
+        verify_override=permissions.is_verify_override(current_user, item, "verify", recorders),
+        conflict=None if conflict is None else history.readable(conflict, locale),
         **extra,
     ), status
 
@@ -197,8 +217,8 @@ def edit(item_id: int):
         except Conflict:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)
-            conflict = services.changes_since(item, version)
-            form.version.data = item.version
+            conflict = history.readable(services.changes_since(item, version), str(get_locale()))
+            carry_version(form, item.version)
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
@@ -220,7 +240,11 @@ def transition(item_id: int):
     form = TransitionForm()
     if form.validate_on_submit():
         try:
-            services.transition(item, form.action.data, actor=current_user, now=utcnow(), note=form.note.data)
+            services.transition(
+                item, form.action.data, actor=current_user, now=utcnow(), note=form.note.data, version=form.version.data
+            )
+        except Conflict:
+            return _lost_race(item_id, form.version.data, transition_form=form)
         except ValidationFailed as error:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)
@@ -229,6 +253,16 @@ def transition(item_id: int):
         db.session.commit()
         flash(_("%(action)s: done.", action=_action_label(form.action.data)), "success")
     return redirect(url_for("items.detail", item_id=item.id))
+
+
+def _lost_race(item_id: int, version: int | None, **forms):
+    """The item page again after someone else's change won: what was typed stays in its form."""
+    db.session.rollback()
+    item = services.get_visible_item(item_id, actor=current_user)
+    for form in forms.values():
+        carry_version(form, item.version)
+    changes = services.changes_since(item, version) if version is not None else []
+    return _render_detail(item, status=409, conflict=changes, **forms)
 
 
 def _action_label(action: str) -> str:
@@ -252,7 +286,10 @@ def progress(item_id: int):
                 note=form.note.data,
                 progress=form.progress.data,
                 uploads=uploads,
+                version=form.version.data,
             )
+        except Conflict:
+            return _lost_race(item_id, form.version.data, progress_form=form)
         except ValidationFailed as error:
             db.session.rollback()
             item = services.get_visible_item(item_id, actor=current_user)

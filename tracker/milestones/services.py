@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker import permissions
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
+from tracker.event import rules as event_rules
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.milestones.models import KINDS, Milestone
@@ -32,7 +33,7 @@ def get_milestone(milestone_id: int, *, actor) -> Milestone:
     return milestone
 
 
-def _clean(data: dict) -> dict:
+def _clean(data: dict, now: datetime) -> dict:
     errors = {}
     clean = {
         "title": (data.get("title") or "").strip(),
@@ -52,10 +53,14 @@ def _clean(data: dict) -> dict:
         clean["fixed_date"] = None
         if not isinstance(clean["offset_days"], int):
             errors["offset_days"] = _l("Give the days from opening day, e.g. -30 for T-30.")
+        elif not event_rules.offset_within_span(clean["offset_days"]):
+            errors["offset_days"] = _l("Must be within %(n)s years of today.", n=event_rules.YEARS)
     else:
         clean["offset_days"] = None
         if not isinstance(clean["fixed_date"], date):
             errors["fixed_date"] = _l("Give the date.")
+        elif not event_rules.within_span(clean["fixed_date"], now):
+            errors["fixed_date"] = _l("Must be within %(n)s years of today.", n=event_rules.YEARS)
     if clean["group_id"] is not None and db.session.get(WorkGroup, clean["group_id"]) is None:
         errors["group_id"] = _l("Unknown work group.")
     if errors:
@@ -67,7 +72,7 @@ def create_milestone(data: dict, *, actor, event, now: datetime) -> Milestone:
     """A sprint node; ``offset_days`` (T-30 is -30) makes its date follow the opening date."""
     if not permissions.can_manage_milestones(actor):
         raise PermissionDenied(_l("You may not change milestones."))
-    milestone = Milestone(event_id=event.id, **_clean(data))
+    milestone = Milestone(event_id=event.id, **_clean(data, now))
     db.session.add(milestone)
     db.session.flush()
     return milestone
@@ -76,7 +81,7 @@ def create_milestone(data: dict, *, actor, event, now: datetime) -> Milestone:
 def update_milestone(milestone: Milestone, data: dict, *, actor, now: datetime) -> Milestone:
     if not permissions.can_manage_milestones(actor):
         raise PermissionDenied(_l("You may not change milestones."))
-    for name, value in _clean(data).items():
+    for name, value in _clean(data, now).items():
         setattr(milestone, name, value)
     db.session.flush()
     return milestone

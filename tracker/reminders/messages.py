@@ -7,12 +7,16 @@ to email (text and HTML, autoescaped) and to chat robots.
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from types import SimpleNamespace
 
 from babel import Locale
 from flask import current_app
 from flask_babel import force_locale as _force_locale
-from flask_babel import format_date, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+
+from tracker.i18n import readable_date
+from tracker.routing import base_url
 
 
 @lru_cache(maxsize=16)
@@ -43,10 +47,9 @@ class Message:
     lines: list[Line] = field(default_factory=list)
     url: str = ""  # the main link: the item, the milestone's items, or the notifications page
     more: int = 0  # lines left out to keep the message short
-
-
-def base_url() -> str:
-    return (current_app.config.get("BASE_URL") or "http://localhost:5000").rstrip("/")
+    # What the message was made from, language-free (JSON-safe): ``rebuild`` makes it again
+    # in whatever language its reader uses when reading it (the bell page).
+    data: dict = field(default_factory=dict)
 
 
 def item_path(item_id: int) -> str:
@@ -61,7 +64,7 @@ def clean(text: str) -> str:
 def state_text(deadline: date | None, today: date) -> str:
     if deadline is None:
         return _("no deadline")
-    on = format_date(deadline, "medium")
+    on = readable_date(deadline)
     days = (deadline - today).days
     if days > 0:
         return ngettext("due in %(num)s day, on %(date)s", "due in %(num)s days, on %(date)s", days, date=on)
@@ -72,6 +75,14 @@ def state_text(deadline: date | None, today: date) -> str:
     )
 
 
+def _english() -> bool:
+    return str(get_locale()).startswith("en")
+
+
+def _in_language(text: str, text_en: str | None) -> str:
+    return text_en if text_en and _english() else text
+
+
 def item_line(item, today: date, *, absolute: bool, key: str = "") -> Line:
     url = (base_url() if absolute else "") + item_path(item.id)
     return Line(
@@ -79,7 +90,7 @@ def item_line(item, today: date, *, absolute: bool, key: str = "") -> Line:
         url=url,
         deadline=item.deadline,
         state=state_text(item.deadline, today),
-        group=clean(item.group_name),
+        group=clean(_in_language(item.group_name, getattr(item, "group_name_en", ""))),
         code=clean(item.code or ""),
         key=key,
     )
@@ -108,12 +119,17 @@ def item_message(rule: str, item, today: date, *, absolute: bool) -> Message:
             title=title,
         )
         intro = _("An item of %(group)s is overdue and has been escalated to you.", group=line.group)
-    return Message(subject=subject, intro=intro, lines=[line], url=line.url)
+    data = {"kind": "item", "rule": rule, "today": today.isoformat(), "items": [_item_data(item)]}
+    return Message(subject=subject, intro=intro, lines=[line], url=line.url, data=data)
 
 
-def milestone_message(milestone, day: date, items, today: date, *, absolute: bool, limit: int = 50) -> Message:
+def milestone_message(
+    milestone, day: date, items, today: date, *, absolute: bool, limit: int = 50, total: int | None = None
+) -> Message:
+    """``total``: how many items there were when only the first ``limit`` are passed (``rebuild``)."""
+    total = len(items) if total is None else total
     days = (day - today).days
-    title = clean(milestone.title)
+    title = clean(_in_language(milestone.title, getattr(milestone, "title_en", "")))
     if days == 0:
         subject = _("Milestone today: %(title)s", title=title)
     else:
@@ -123,23 +139,75 @@ def milestone_message(milestone, day: date, items, today: date, *, absolute: boo
     intro = ngettext(
         "%(num)s open item is tied to this milestone (%(date)s).",
         "%(num)s open items are tied to this milestone (%(date)s).",
-        len(items),
-        date=format_date(day, "medium"),
+        total,
+        date=readable_date(day),
     )
     lines = [item_line(item, today, absolute=absolute) for item in items[:limit]]
     url = (base_url() if absolute else "") + f"/problems?milestone={milestone.id}&status=active"
-    return Message(subject=subject, intro=intro, lines=lines, url=url, more=max(len(items) - limit, 0))
+    data = {
+        "kind": "milestone",
+        "milestone": {"id": milestone.id, "title": milestone.title, "title_en": getattr(milestone, "title_en", "")},
+        "day": day.isoformat(),
+        "today": today.isoformat(),
+        "items": [_item_data(item) for item in items[:limit]],
+        "total": total,
+    }
+    return Message(subject=subject, intro=intro, lines=lines, url=url, more=max(total - limit, 0), data=data)
 
 
-def digest_message(items, today: date, *, absolute: bool, limit: int = 50) -> Message:
-    overdue = sum(1 for item in items if item.deadline and item.deadline < today)
+def digest_message(
+    items, today: date, *, absolute: bool, limit: int = 50, total: int | None = None, overdue: int | None = None
+) -> Message:
+    """``total`` and ``overdue`` count all items when only the first ``limit`` are passed (``rebuild``)."""
+    total = len(items) if total is None else total
+    if overdue is None:
+        overdue = sum(1 for item in items if item.deadline and item.deadline < today)
     subject = ngettext(
-        "Daily digest: %(num)s item due soon or overdue", "Daily digest: %(num)s items due soon or overdue", len(items)
+        "Daily digest: %(num)s item due soon or overdue", "Daily digest: %(num)s items due soon or overdue", total
     )
     intro = ngettext("%(num)s of them is overdue.", "%(num)s of them are overdue.", overdue)
     lines = [item_line(item, today, absolute=absolute) for item in items[:limit]]
     url = (base_url() if absolute else "") + "/notifications"
-    return Message(subject=subject, intro=intro, lines=lines, url=url, more=max(len(items) - limit, 0))
+    data = {
+        "kind": "digest",
+        "today": today.isoformat(),
+        "items": [_item_data(item) for item in items[:limit]],
+        "total": total,
+        "overdue": overdue,
+    }
+    return Message(subject=subject, intro=intro, lines=lines, url=url, more=max(total - limit, 0), data=data)
+
+
+def _item_data(item) -> dict:
+    return {
+        "id": item.id,
+        "code": item.code or "",
+        "title": item.title,
+        "deadline": item.deadline.isoformat() if item.deadline else None,
+        "group_name": getattr(item, "group_name", ""),
+        "group_name_en": getattr(item, "group_name_en", ""),
+    }
+
+
+def rebuild(data: dict) -> Message | None:
+    """A stored message made again in the current language, with links relative to the site."""
+    try:
+        today = date.fromisoformat(data["today"])
+        items = [
+            SimpleNamespace(**{**i, "deadline": date.fromisoformat(i["deadline"]) if i["deadline"] else None})
+            for i in data.get("items", [])
+        ]
+        if data["kind"] == "item":
+            return item_message(data["rule"], items[0], today, absolute=False)
+        if data["kind"] == "milestone":
+            milestone = SimpleNamespace(**data["milestone"])
+            day = date.fromisoformat(data["day"])
+            return milestone_message(milestone, day, items, today, absolute=False, total=data["total"])
+        if data["kind"] == "digest":
+            return digest_message(items, today, absolute=False, total=data["total"], overdue=data["overdue"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None  # stored by an older version: the stored text is shown instead
+    return None
 
 
 def robot_message(group_name: str, lines: list[Line]) -> Message:

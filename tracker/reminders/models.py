@@ -105,6 +105,9 @@ class Notification(db.Model):
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text, default="")
+    # JSON: what the message was made from (messages.rebuild), so the bell shows it in the
+    # reader's language of the moment; subject and body are the text as first sent.
+    data: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import selectinload
 
+from tracker import permissions
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
@@ -37,6 +38,7 @@ class Batch:
     groups: dict = field(default_factory=dict)
     milestones: dict = field(default_factory=dict)
     milestone_groups: dict = field(default_factory=dict)  # milestone id → groups with open items tied
+    milestone_public_groups: dict = field(default_factory=dict)  # … with tied items a group chat may see
 
 
 def claim(now: datetime, token: str, limit: int = CLAIM_BATCH) -> list[int]:
@@ -83,6 +85,7 @@ def snapshot_item(item: Item) -> SimpleNamespace:
         owner_id=item.owner_id,
         group_id=item.group_id,
         group_name=item.group.name if item.group else "",
+        group_name_en=item.group.name_en if item.group else "",
         is_confidential=item.is_confidential,
         milestone_id=item.milestone_id,
     )
@@ -131,13 +134,16 @@ def load_batch(ids: list[int]) -> Batch:
         )
     milestone_ids = {r.milestone_id for r in rows if r.milestone_id}
     if milestone_ids:
+        robot = permissions.chat_robot_reader()
         for ms in db.session.scalars(select(Milestone).where(Milestone.id.in_(milestone_ids))):
-            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, date=ms.date)
-        tied = select(Item.milestone_id, Item.group_id).where(
+            batch.milestones[ms.id] = SimpleNamespace(id=ms.id, title=ms.title, title_en=ms.title_en, date=ms.date)
+        tied = select(Item.milestone_id, Item.group_id, permissions.item_visibility(robot, Item)).where(
             Item.milestone_id.in_(milestone_ids), Item.status.in_(rules.OPEN_STATUSES)
         )
-        for milestone_id, group_id in db.session.execute(tied.distinct()):
+        for milestone_id, group_id, public in db.session.execute(tied.distinct()):
             batch.milestone_groups.setdefault(milestone_id, set()).add(group_id)
+            if public:
+                batch.milestone_public_groups.setdefault(milestone_id, set()).add(group_id)
     db.session.commit()  # end the read transaction; sending may take a while
     return batch
 

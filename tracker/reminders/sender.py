@@ -6,6 +6,7 @@ webhooks are at least once with a stable key: a crash between the server's "acce
 and our commit resends with the same Message-ID / dedupe key.
 """
 
+import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -55,7 +56,9 @@ def stale_reason(row, batch: Batch, today: date, policy: rules.Policy) -> str | 
     if row.group_id:
         if item.group_id != row.group_id:
             return "item moved to another work group"
-        return "item is confidential" if item.is_confidential else None
+        if not permissions.can_view_item(permissions.chat_robot_reader(), item):
+            return "item may not be shown in a group chat"
+        return None
     if row.rule == "lead" and not permissions.leads_group(user, item.group_id):
         return "recipient no longer leads the item's group"
     if row.rule == "committee" and user.role != permissions.COMMITTEE:
@@ -74,10 +77,13 @@ def _stale_milestone(row, batch: Batch, user, today: date, policy: rules.Policy)
     due = rules.milestone_reminder(milestone.date, today, policy)
     if due is None or (due.rule, due.occurrence) != (row.rule, row.local_date):
         return "milestone reminder no longer due"
-    groups = batch.milestone_groups.get(milestone.id, set())
     if row.group_id:
+        groups = batch.milestone_public_groups.get(milestone.id, set())
         return None if row.group_id in groups else "no open items of the group tied to the milestone"
-    return None if user.group_ids & groups else "no open items of the recipient's groups tied to the milestone"
+    groups = batch.milestone_groups.get(milestone.id, set())
+    if not user.group_ids & groups:
+        return "no open items of the recipient's groups tied to the milestone"
+    return None  # which of them the recipient may read is decided when composing
 
 
 def _locale(user) -> str:
@@ -116,27 +122,36 @@ def _digest_items(user, today: date, policy: rules.Policy) -> list:
     ]
 
 
-def _milestone_items(milestone_id: int, group_ids) -> list:
-    query = (
-        select(Item)
-        .where(Item.milestone_id == milestone_id, Item.status.in_(rules.OPEN_STATUSES), Item.group_id.in_(group_ids))
-        .order_by(Item.deadline, Item.id)
+def _milestone_items(milestone_id: int, user) -> list:
+    """Open items of the reader's groups tied to the milestone, those the reader may read."""
+    query = select(Item).where(
+        Item.milestone_id == milestone_id, Item.status.in_(rules.OPEN_STATUSES), Item.group_id.in_(user.group_ids)
     )
+    query = permissions.visible_items(query, user, Item).order_by(Item.deadline, Item.id)
     return [snapshot_item(i) for i in db.session.scalars(query)]
 
 
 def compose(row, batch: Batch, today: date, policy: rules.Policy, *, absolute: bool) -> messages.Message | None:
-    """The message for one user row, in the recipient's language; None when there is nothing to say."""
+    """The message for one user row, in the recipient's language; None when there is nothing to say.
+
+    Whatever the rule, only items the recipient may read right now go into the text
+    (``permissions.readable_items``), whatever the sweep saw when it queued the row.
+    """
     user = batch.users[row.user_id]
     with force_locale(_locale(user)):
         if row.rule == "digest":
-            items = _digest_items(user, today, policy)
+            items = permissions.readable_items(user, _digest_items(user, today, policy))
             return messages.digest_message(items, today, absolute=absolute, limit=DIGEST_LIMIT) if items else None
         if row.milestone_id:
             milestone = batch.milestones[row.milestone_id]
-            items = _milestone_items(milestone.id, user.group_ids)
+            items = permissions.readable_items(user, _milestone_items(milestone.id, user))
+            if not items:
+                return None
             return messages.milestone_message(milestone, row.local_date, items, today, absolute=absolute)
-        return messages.item_message(row.rule, batch.items[row.item_id], today, absolute=absolute)
+        item = batch.items.get(row.item_id)
+        if item is None or not permissions.readable_items(user, [item]):
+            return None
+        return messages.item_message(row.rule, item, today, absolute=absolute)
 
 
 def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> str:
@@ -164,6 +179,7 @@ def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.P
             milestone_id=row.milestone_id,
             subject=messages.clean(message.subject)[:400],
             body=messages.as_text(message),
+            data=json.dumps(message.data, ensure_ascii=False) if message.data else None,
             url=message.url[:300],
             created_at=now,
         )
@@ -235,12 +251,17 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
             continue
         locale = _locale(None)
         lines = []
+        reader = permissions.chat_robot_reader()
         with force_locale(locale):
             for row in group_rows:
                 if row.milestone_id:
                     line = messages.milestone_line(batch.milestones[row.milestone_id], today, key=row.dedupe_key)
-                else:
+                elif permissions.readable_items(reader, [batch.items[row.item_id]]):
                     line = messages.item_line(batch.items[row.item_id], today, absolute=True, key=row.dedupe_key)
+                else:
+                    finish(row, "skipped", now, policy, "item may not be shown in a group chat")
+                    outcome["skipped"] += 1
+                    continue
                 lines.append((row, line))
         chunks = [lines[i : i + webhook.LINES_PER_MESSAGE] for i in range(0, len(lines), webhook.LINES_PER_MESSAGE)]
         for chunk in chunks:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
@@ -17,6 +17,7 @@ from tracker import permissions
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.items.models import Item
 from tracker.reminders import rules, webhook
 from tracker.reminders.models import (
     DIGEST_MODES,
@@ -147,10 +148,24 @@ def _as_dict(n: Notification) -> dict:
     }
 
 
+def readable_notifications(actor):
+    """The actor's notifications, less those about an item the actor may no longer read.
+
+    Texts were filtered when they were sent; an item made confidential or reassigned
+    since then must not stay readable through an old notification.
+    """
+    mine = Notification.user_id == actor.id
+    if actor.role in permissions.OVERSIGHT:
+        return mine
+    # Correlated: one primary-key lookup per notification shown, not a scan of every item.
+    readable = select(Item.id).where(Item.id == Notification.item_id, permissions.item_visibility(actor, Item))
+    return and_(mine, or_(Notification.item_id.is_(None), readable.exists()))
+
+
 def user_notifications(actor, page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
     """The actor's in-app notifications, newest first, one page of them, and the total."""
     page, per_page = max(int(page), 1), min(max(int(per_page), 1), 100)
-    mine = Notification.user_id == actor.id
+    mine = readable_notifications(actor)
     total = db.session.scalar(select(func.count()).select_from(Notification).where(mine))
     rows = db.session.scalars(
         select(Notification).where(mine).order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page)
@@ -162,7 +177,7 @@ def unread_count(actor) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .where(readable_notifications(actor), Notification.read_at.is_(None))
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker import permissions
 from tracker.auth.models import User, group_membership
 from tracker.clock import UTCDateTime
 from tracker.extensions import db
@@ -124,7 +125,13 @@ def _row(sw: Sweep, key, channel, rule, user_id, group_id, target, occurrence):
 
 
 def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: bool) -> int:
-    """Rows for users (in-app, and email where wanted) from ``source``, which joins User."""
+    """Rows for users (in-app, and email where wanted) from ``source``, which joins User.
+
+    When ``source`` pairs users with items, only pairs where the user may read the item
+    make a row: nobody is told about an item they could not open.
+    """
+    if target[0] in ("|i", "|m"):
+        where = [*where, permissions.item_readable_by(Item, User, group_membership)]
     ch = sw.channels()
     prefix, target_col = target
     day_text, day = _occurrence(occurrence)
@@ -144,14 +151,19 @@ def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: boo
 
 
 def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence) -> int:
-    """Rows for work-group chat robots: only groups with a webhook, never confidential items."""
+    """Rows for work-group chat robots: only groups with a webhook, only what any member may read."""
     prefix, target_col = target
     day_text, day = _occurrence(occurrence)
     key = _key("g", WorkGroup.id, prefix, target_col, "|", rule, "|", day_text, "|webhook")
     query = (
         select(*_row(sw, key, literal_column("'webhook'"), rule, None, WorkGroup.id, target, day))
         .select_from(source)
-        .where(*where, WorkGroup.webhook_url.is_not(None), WorkGroup.webhook_url != "", Item.is_confidential.is_(False))
+        .where(
+            *where,
+            WorkGroup.webhook_url.is_not(None),
+            WorkGroup.webhook_url != "",
+            permissions.item_visibility(permissions.chat_robot_reader(), Item),
+        )
     )
     return _insert(query.distinct() if prefix == "|m" else query)
 
@@ -221,7 +233,11 @@ def escalate_to_committee(sw: Sweep) -> int:
 
 
 def milestones(sw: Sweep) -> int:
-    """Members of groups with open items tied to a milestone, at its T-7 and T-1 (configurable)."""
+    """Members of groups with open items tied to a milestone, at its T-7 and T-1 (configurable).
+
+    A member is reminded only through tied items they may read (an external account
+    only through the items assigned to them).
+    """
     due = {}
     for milestone in db.session.scalars(select(Milestone)):
         reminder = rules.milestone_reminder(milestone.date, sw.today, sw.policy) if milestone.date else None

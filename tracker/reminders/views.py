@@ -15,7 +15,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.reminders import services
+from tracker.reminders import bell, labels, services
 from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm, WebhookForm
 from tracker.reminders.models import STATUSES
 from tracker.reminders.webhook import mask_url
@@ -58,6 +58,7 @@ def admin_required(view):
 def notifications():
     page = page_number(request.args)
     rows, total = services.user_notifications(current_user, page, PER_PAGE)
+    rows = bell.readable(rows)
     for row in rows:
         row["created_at_dt"] = datetime.fromisoformat(row["created_at"])
     return render_template(
@@ -139,6 +140,8 @@ def deliveries():
         status=status,
         statuses=STATUSES,
         status_labels=DELIVERY_STATUS,
+        channel_label=labels.channel_label,
+        rule_label=labels.rule_label,
     )
 
 

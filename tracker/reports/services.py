@@ -92,6 +92,21 @@ class RedItem:
     deadline: date
     days_overdue: int
     is_new: bool  # was not overdue at the end of the week before
+    group_name: str = ""
+    group_name_en: str = ""
+
+    def group_label(self, english: bool) -> str:
+        """The group's code and name, as the ledger shows it."""
+        name = self.group_name_en if english and self.group_name_en else self.group_name
+        return f"{self.group} · {name}" if name else self.group
+
+
+def _person(display_name: str | None, username: str | None) -> str | None:
+    """Display name and username, as the ledger names people."""
+    if username is None:
+        return None
+    name = (display_name or "").strip()
+    return f"{name} ({username})" if name and name != username else username
 
 
 @dataclass
@@ -199,6 +214,8 @@ def weekly_report(actor, event: Event, week: Week, *, now: datetime) -> WeeklyRe
             User.username,
             rows.c.deadline,
             rows.c.id.in_(previously_overdue),
+            WorkGroup.name,
+            WorkGroup.name_en,
         )
         .join(Item, Item.id == rows.c.id)
         .join(WorkGroup, WorkGroup.id == Item.group_id)
@@ -208,9 +225,18 @@ def weekly_report(actor, event: Event, week: Week, *, now: datetime) -> WeeklyRe
         .limit(RED_LIST_LIMIT)
     )
     red_list = []
-    for item_id, code, title, group_code, display_name, username, deadline, was_overdue in db.session.execute(
-        red_query
-    ):
+    for (
+        item_id,
+        code,
+        title,
+        group_code,
+        display_name,
+        username,
+        deadline,
+        was_overdue,
+        name,
+        name_en,
+    ) in db.session.execute(red_query):
         deadline = as_date(deadline)
         red_list.append(
             RedItem(
@@ -218,10 +244,12 @@ def weekly_report(actor, event: Event, week: Week, *, now: datetime) -> WeeklyRe
                 code,
                 title,
                 group_code,
-                display_name or username,
+                _person(display_name, username),
                 deadline,
                 (as_of - deadline).days,
                 not was_overdue,
+                name,
+                name_en,
             )
         )
     newly = db.session.scalar(

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from openpyxl.styles import Font
 from openpyxl.worksheet.page import PageMargins
 
+from tracker.i18n import is_english
 from tracker.reports.services import WeeklyReport
 from tracker.spreadsheets import writer
 
@@ -66,7 +67,15 @@ def weekly_workbook(report: WeeklyReport, group_name, checkpoint: str = "") -> b
         _("Overdue"),
         [_("No."), _("Title"), _("Work group"), _("Responsible person"), _("Deadline"), _("Days overdue"), _("New")],
         [
-            [r.code or r.id, r.title, r.group, r.owner or "", r.deadline, r.days_overdue, _("yes") if r.is_new else ""]
+            [
+                r.code or r.id,
+                r.title,
+                r.group_label(is_english()),
+                r.owner or "",
+                r.deadline,
+                r.days_overdue,
+                _("yes") if r.is_new else "",
+            ]
             for r in report.red_list
         ],
     )

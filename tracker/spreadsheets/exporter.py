@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
@@ -19,9 +18,9 @@ from sqlalchemy.orm import selectinload
 from tracker.auth.models import User
 from tracker.clock import local_date
 from tracker.extensions import db
-from tracker.items import labels
 from tracker.items.models import Item, LedgerEntry
 from tracker.spreadsheets import layout, writer
+from tracker.spreadsheets.filter_text import describe_filters
 
 COLUMNS = [c.key for c in layout.COLUMNS]
 WRAPPED = {"title", "description", "measures", "acceptance", "latest_note", "remarks"}
@@ -37,11 +36,9 @@ def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
     """One dict per item in the query's order, keyed by column; values are text, numbers or dates."""
     query = query.options(selectinload(Item.supporting_groups), selectinload(Item.milestone))
     items = db.session.scalars(query).unique().all()
-    notes = _latest_notes(query)
+    notes = latest_notes(query)
     owner_names = _owner_names()
     english = lang == "en"
-    with force_locale("en" if english else "zh_CN"):
-        statuses = {key: str(label) for key, label in labels.STATUS.items()}
     for seq, item in enumerate(items, start=1):
         group = item.group
         yield {
@@ -66,10 +63,11 @@ def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
             "milestone": _milestone_name(item.milestone, english),
             "confidential": layout.value_name("confidential", item.is_confidential, lang),
             "remarks": item.remarks or "",
-            "status": statuses.get(item.status, item.status),
+            "status": layout.value_name("status", item.status, lang),
             "progress": item.progress,
             "latest_note": notes.get(item.id, ""),
             "closed_on": local_date(item.closed_at, tz) if item.status == "closed" and item.closed_at else None,
+            "version": item.version,
         }
 
 
@@ -87,7 +85,7 @@ def _milestone_name(milestone, english: bool) -> str:
     return milestone.title_en if english and milestone.title_en else milestone.title
 
 
-def _latest_notes(query: Select) -> dict[int, str]:
+def latest_notes(query: Select) -> dict[int, str]:
     """The newest non-empty ledger note of each exported item, in one query."""
     ids = query.with_only_columns(Item.id).order_by(None)
     newest = (
@@ -142,7 +140,11 @@ def write_xlsx(rows, stream, *, lang: str, title: str, exported_at: datetime, tz
         cells = []
         for key in COLUMNS:
             value = row[key]
-            if key in WRAPPED:
+            if isinstance(value, str):
+                value = value or None  # an empty cell is not written: less to read back
+            if value is None:
+                pass
+            elif key in WRAPPED:
                 value = writer.cell(sheet, value, alignment=wrap)
             elif key in DATES and value is not None:
                 value = writer.cell(sheet, value, number_format="yyyy-mm-dd")
@@ -213,7 +215,7 @@ def export_ledger(user, filters, *, fmt: str, lang: str, now: datetime) -> tuple
     event = current_event()
     event_name = (event.name_en if lang == "en" and event.name_en else event.name) if event else ""
     title = f"{event_name} {TITLE[lang]}".strip()
-    described = ", ".join(f"{k}={v}" for k, v in filters.as_args().items() if k != "sort")
+    described = describe_filters(filters, lang)
     stream = io.BytesIO()
     count = write_xlsx(rows, stream, lang=lang, title=title, exported_at=now, tz=tz, filters=described)
     return stream.getvalue(), name, count

@@ -8,8 +8,9 @@ stray spaces, a trailing colon or a bracketed note do not matter).
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-from tracker.items.models import KEY_AREAS, SOURCES
+from tracker.items.models import KEY_AREAS, SOURCES, STATUSES
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,12 @@ COLUMNS = (
     Column("milestone", "关联节点", "Milestone", ("节点", "冲刺节点"), 16),
     Column("confidential", "是否保密", "Confidential", ("保密", "密级"), 8),
     Column("remarks", "备注", "Remarks", ("notes", "note", "comment", "comments"), 20),
-    Column("status", "整改状态", "Status", ("状态", "完成情况"), 10, imported=False),
-    Column("progress", "整改进度(%)", "Progress (%)", ("进度", "整改进度", "progress"), 9, imported=False),
-    Column("latest_note", "最新进展", "Latest note", ("整改进展", "进展情况", "最新进展情况"), 30, imported=False),
+    Column("status", "整改状态", "Status", ("状态", "完成情况"), 10),
+    Column("progress", "整改进度(%)", "Progress (%)", ("进度", "进度(%)", "整改进度", "progress"), 9),
+    Column("latest_note", "最新进展", "Latest note", ("整改进展", "进展情况", "最新进展情况"), 30),
     Column("closed_on", "销号日期", "Closed on", ("销号时间",), 12, imported=False),
+    # The item's version when exported: a row whose item changed since is a conflict on import.
+    Column("version", "版本号(勿改)", "Version (do not edit)", ("版本", "版本号", "version"), 8),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 REQUIRED = ("title", "group")
@@ -143,15 +146,24 @@ SOURCE_NAMES = {
     "discipline_finding": ("纪检监督发现", "Discipline supervision finding", ()),
     "public_feedback": ("群众反馈", "Public feedback", ()),
 }
+STATUS_NAMES = {
+    "open": ("未整改", "Not started", ("未开始", "open")),
+    "in_progress": ("整改中", "In progress", ("进行中", "in progress")),
+    "submitted": ("待验收", "Awaiting verification", ("已提交", "submitted")),
+    "closed": ("已销号", "Closed", ("已完成", "已整改", "销号")),
+    "cancelled": ("已撤销", "Cancelled", ("撤销",)),
+}
 YES = ("是", "Yes", ("y", "true", "1", "√", "✓", "保密"))
 NO = ("否", "No", ("n", "false", "0", "", "不保密", "公开"))
 assert set(KEY_AREA_NAMES) == set(KEY_AREAS) and set(SOURCE_NAMES) == set(SOURCES)
+assert set(STATUS_NAMES) == set(STATUSES)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _BRACKETED = re.compile(r"\([^)]*\)$")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)  # sheets repeat the same group, person and value names thousands of times
 def squash(text) -> str:
     """Compare form: full-width folded (NFKC), no whitespace at all, case-folded."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(text or ""))).casefold()
@@ -200,9 +212,16 @@ VOCABULARIES = {
     "severity": _vocabulary(SEVERITIES),
     "key_area": _vocabulary(KEY_AREA_NAMES),
     "source": _vocabulary(SOURCE_NAMES),
+    "status": _vocabulary(STATUS_NAMES),
     "confidential": _vocabulary({True: YES, False: NO}),
 }
-NAMES = {"kind": KINDS, "severity": SEVERITIES, "key_area": KEY_AREA_NAMES, "source": SOURCE_NAMES}
+NAMES = {
+    "kind": KINDS,
+    "severity": SEVERITIES,
+    "key_area": KEY_AREA_NAMES,
+    "source": SOURCE_NAMES,
+    "status": STATUS_NAMES,
+}
 
 
 def value_name(kind: str, key, lang: str) -> str:

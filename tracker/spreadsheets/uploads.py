@@ -81,6 +81,16 @@ def claim(user_id: int, token: str) -> bytes | None:
     return claimed.read_bytes()
 
 
+def release(user_id: int, token: str) -> None:
+    """Give a claimed upload back (its import was not applied and it waits for another confirm)."""
+    path = _path(user_id, token)
+    if path is not None:
+        try:
+            os.rename(_claimed(path), path)
+        except OSError:
+            pass
+
+
 def discard(user_id: int, token: str) -> None:
     path = _path(user_id, token)
     if path is not None:

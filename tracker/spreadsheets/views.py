@@ -9,6 +9,7 @@ from tracker.audit import services as audit
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.i18n import is_english
+from tracker.items.models import ImportBatch
 from tracker.items.queries import ItemFilters
 from tracker.spreadsheets import exporter, importer, uploads
 from tracker.spreadsheets.forms import ConfirmImportForm, ImportForm
@@ -22,11 +23,18 @@ MIMETYPES = {
 }
 PREVIEW_ROWS = 300
 PREVIEW_PROBLEMS = 500
+CHANGING = ("new", "update", "conflict", "kept", "error")  # rows the preview lists one by one
 
 
 @bp.app_template_global("can_import_sheets")
 def can_import_sheets() -> bool:
     return current_user.is_authenticated and permissions.can_import(current_user)
+
+
+@bp.app_template_global("import_batch")
+def import_batch(batch_id: int) -> ImportBatch | None:
+    """The import a list is filtered by, to say so above the list."""
+    return db.session.get(ImportBatch, batch_id) if 0 < batch_id < 2**31 else None
 
 
 def _require_import() -> None:
@@ -58,7 +66,7 @@ def upload():
     if plan.file_error:
         form.file.errors = [plan.file_error]
         return render_template("spreadsheets/import.html", form=form), 422
-    token = uploads.keep(current_user.id, data, now=now) if plan.ok else None
+    token = uploads.keep(current_user.id, data, now=now) if plan.ok or plan.resolvable else None
     return _preview(plan, token)
 
 
@@ -69,10 +77,16 @@ def _preview(plan: importer.ImportPlan, token: str | None, problems=None):
         "spreadsheets/preview.html",
         plan=plan,
         problems=problems,
-        shown=plan.rows[:PREVIEW_ROWS],
+        shown=[r for r in plan.rows if r.kind in CHANGING][:PREVIEW_ROWS],
+        changing=sum(r.kind in CHANGING for r in plan.rows),
         problem_limit=PREVIEW_PROBLEMS,
         confirm=confirm,
-    ), (200 if token and not problems else 422)
+    ), (200 if token and not problems and not plan.conflicts else 422)
+
+
+def _keep_newer() -> frozenset[int]:
+    """The conflicting rows the user chose to leave out, keeping the item as it is now."""
+    return frozenset(int(v) for v in request.form.getlist("keep_newer") if v.isdigit() and len(v) <= 7)
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -85,21 +99,37 @@ def confirm():
         flash(_("That upload is no longer available. Please upload the file again."), "error")
         return redirect(url_for("spreadsheets.upload"))
     now = utcnow()
-    plan = importer.plan_import(data, actor=current_user, now=now)
+    filename = (request.form.get("filename") or "")[:200]
+    plan = importer.plan_import(data, actor=current_user, now=now, filename=filename, keep_newer=_keep_newer())
+    if plan.resolvable:  # conflicts left undecided: ask again, the upload stays
+        uploads.release(current_user.id, form.token.data)
+        flash(_("Each conflict needs a choice: keep the newer, or export the sheet again."), "error")
+        return _preview(plan, form.token.data)
     if not plan.ok:
         uploads.discard(current_user.id, form.token.data)
         return _preview(plan, None)
     try:
-        items = importer.apply_import(plan, actor=current_user, now=now)
+        result = importer.apply_import(plan, actor=current_user, now=now)
     except importer.ImportRejected as rejected:
         db.session.rollback()
         uploads.discard(current_user.id, form.token.data)
         return _preview(plan, None, rejected.problems)
-    audit.record("items_imported", actor=current_user, detail=f"{len(items)} items", now=now)
+    audit.record("items_imported", actor=current_user, target=filename, detail=plan.summary(), now=now)
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
-    flash(_("Imported %(n)s items.", n=len(items)), "success")
-    return redirect(url_for("items.ledger"))
+    counts = plan.counts()
+    flash(
+        _(
+            "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            created=counts["new"],
+            updated=counts["update"],
+            unchanged=result.unchanged,
+        ),
+        "success",
+    )
+    if not result.created and not result.updated:
+        return redirect(url_for("items.ledger"))
+    return redirect(url_for("items.ledger", batch=result.batch_id))
 
 
 @bp.route("/export.<any(xlsx, csv):fmt>")
