@@ -1,7 +1,7 @@
 """exercises: drills, test events and inspections with checklists; failed checks link to items
 
 Revision ID: 550dc62610ed
-Revises: b7e4c2a91f3d
+Revises: 5e7a1c0d9b42
 Create Date: 2026-12-02 07:36:47.703146
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '550dc62610ed'
-down_revision = 'b7e4c2a91f3d'
+down_revision = '5e7a1c0d9b42'
 branch_labels = None
 depends_on = None
 
