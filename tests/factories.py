@@ -109,8 +109,44 @@ def make_world() -> World:
     ledger.append(
         w.items["external_item"], "field_changed", actor=w.committee, now=NOW, field="owner_id", after=w.external.id
     )  # recorded like any change, so the ledger still replays to the item
+    w.extra_ids = {**getattr(w, "extra_ids", {}), **make_world_notices(w)}
     db.session.flush()
     return w
+
+
+def make_notice(world, item: Item, sequence: int, level: str = "blue", **overrides):
+    """A notice row as arranged data (no ledger entry, no notifications): for pages and permissions."""
+    from tracker.notices.models import Notice
+
+    values = dict(
+        event_id=world.event.id,
+        year=2026,
+        sequence=sequence,
+        number=f"督办〔2026〕第{sequence}号",
+        item_id=item.id,
+        group_id=item.group_id,
+        level=level,
+        status="issued",
+        text="请加快整改并按时回复",
+        reply_by=date(2026, 6, 5),
+        issued_by_id=world.committee.id,
+        issued_at=NOW,
+    )
+    values.update(overrides)
+    notice = Notice(**values)
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def make_world_notices(w) -> dict:
+    """Open notices for the route matrix: two on the member's item, one on the other group's, a red one."""
+    return {
+        "notice": make_notice(w, w.items["owned"], 9001).id,
+        "notice_api": make_notice(w, w.items["owned"], 9002).id,
+        "notice_other": make_notice(w, w.items["other_group"], 9003).id,
+        "notice_red": make_notice(w, w.items["unowned"], 9004, level="red").id,
+    }
 
 
 def login(client, username: str, password: str = PASSWORD):

@@ -29,6 +29,8 @@ class DefaultConfig:
     LIGHT_RED_LAG = 30
     LIGHT_AMBER_LAG = 10
     LIGHT_AMBER_DAYS = 3
+    # Supervision notices are numbered 督办〔2026〕第12号; offices use their own word (督查, 督办函 …).
+    NOTICE_NUMBER_PREFIX = "督办"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

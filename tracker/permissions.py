@@ -224,6 +224,48 @@ def can_subscribe_group_calendar(user, group_id) -> bool:
     return user.role in OVERSIGHT or leads_group(user, group_id)
 
 
+def item_readers(item, user_model, in_item_group):
+    """SQL condition on ``user_model``: who may read ``item`` (can_view_item turned around).
+
+    ``in_item_group`` is the caller's condition "the user is in the item's group"; used
+    to send a notification only to people who may open what it links to.
+    """
+    oversight = user_model.role.in_(OVERSIGHT)
+    owner = user_model.id == item.owner_id if item.owner_id is not None else false()
+    not_external = user_model.role != EXTERNAL
+    if item.is_confidential:
+        return or_(oversight, owner, and_(not_external, in_item_group))
+    return or_(oversight, owner, not_external)
+
+
+# --- Supervision notices (督办单): as visible as their item ----------------------------
+
+
+def can_issue_notices(user) -> bool:
+    """Issue, close, escalate notices and record interviews: committee reviewers and admins."""
+    return user.role in OVERSIGHT
+
+
+def can_view_notice(user, notice) -> bool:
+    return can_view_item(user, notice.item)
+
+
+def can_answer_notice(user, notice) -> bool:
+    """Sign for (签收) and reply (回复): the addressed group's leads and the item's responsible person."""
+    if not can_view_notice(user, notice):
+        return False
+    return leads_group(user, notice.group_id) or _is_owner(user, notice.item)
+
+
+def can_decide_notice(user, notice) -> bool:
+    return can_issue_notices(user) and can_view_notice(user, notice)
+
+
+def visible_notices(query, user, item_model):
+    """Restrict a notice query joined to its Item to the notices whose item ``user`` may read."""
+    return visible_items(query, user, item_model)
+
+
 def can_change_deadline_directly(user, item) -> bool:
     """Set a deadline without a request: the committee and admins always, others only while there is none.
 

@@ -1,7 +1,7 @@
 """exercises: drills, test events and inspections with checklists; failed checks link to items
 
 Revision ID: 550dc62610ed
-Revises: 5e7a1c0d9b42
+Revises: e86f616acbb0
 Create Date: 2026-12-02 07:36:47.703146
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '550dc62610ed'
-down_revision = '5e7a1c0d9b42'
+down_revision = 'e86f616acbb0'
 branch_labels = None
 depends_on = None
 

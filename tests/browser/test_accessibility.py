@@ -20,7 +20,7 @@ REFLOW_WIDTHS = (360, 640)
 MAIN_PAGES = {
     "committee": ["/", "/board", "/board?mode=screen", "/problems", "/reports/weekly"],
     "lead": ["/", "/problems", "/responsibilities", "/items/new"],
-    "member": ["/", "/board", "/ledger", "/notifications"],
+    "member": ["/", "/board", "/ledger", "/notifications", "/notifications/settings"],
     "external": ["/", "/problems", "/notifications"],
 }
 

@@ -43,6 +43,11 @@ ITEM_FILTERS = {
     "kind": Field("string", enum=KINDS),
     "key_area": Field("string", enum=KEY_AREAS),
     "severity": Field("string", enum=SEVERITIES),
+    "notice": Field(
+        "string",
+        "Items with an open supervision notice of this level (or any: `open`).",
+        enum=("blue", "orange", "red", "open"),
+    ),
     "q": Field(
         "string",
         "Words, all of which must appear in the title, number, description, measures, venue or owner's name.",
@@ -206,6 +211,15 @@ def milestone_data(values: dict) -> dict:
     }
 
 
+NOTIFICATIONS_READ = {
+    "ids": Field(
+        "array",
+        "Notification ids to mark read; leave out to mark all read.",
+        items=Field("integer"),
+        max_items=500,
+    ),
+}
+INBOX_LIMIT = 100  # items per inbox section
 EXTENSION_REQUEST = {
     "deadline": Field("date", "The new deadline asked for: not before today, later than the current one."),
     "reason": Field("string", "Why more time is needed (required).", min_length=1, max_length=2000),

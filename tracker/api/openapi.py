@@ -4,6 +4,9 @@ from tracker.api import exercises, fields
 from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
+from tracker.notices import openapi as notices_openapi
+from tracker.notify.inbox import ITEM_SECTIONS
+from tracker.notify.rules import KINDS as NOTIFY_KINDS
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = {
@@ -199,6 +202,14 @@ BOARD = _obj(
 NOTIFICATION = _obj(
     {
         "id": INTEGER,
+        "kind": {
+            "type": "string",
+            "description": "A workflow event (" + ", ".join(NOTIFY_KINDS) + ") or a reminder rule "
+            "(before-N, overdue, lead, committee, milestone-N, digest, activity).",
+        },
+        "item": _nullable("integer"),
+        "actor": {**_nullable("string"), "description": "Username of who did it (null for reminders)."},
+        "message": STRING,
         "rule": STRING,
         "subject": STRING,
         "body": STRING,
@@ -209,7 +220,26 @@ NOTIFICATION = _obj(
         "read": BOOLEAN,
         "read_at": _nullable("string", format="date-time"),
     },
-    required=("id", "subject", "created_at", "read"),
+    required=("id", "kind", "item", "actor", "message", "subject", "created_at", "read"),
+)
+INBOX_ITEM = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Item"},
+        {
+            "type": "object",
+            "properties": {
+                "waiting_since": {"type": "string", "description": "When the wait began (a deadline: a date)."},
+                "reason": _nullable("string"),
+            },
+        },
+    ]
+}
+INBOX = _obj(
+    {
+        **{key: {"type": "array", "items": INBOX_ITEM} for key in ITEM_SECTIONS},
+        "counts": {"type": "object", "additionalProperties": INTEGER, "description": "Items per section."},
+    },
+    required=(*ITEM_SECTIONS, "counts"),
 )
 EXTENSION_REQUEST = _obj(
     {
@@ -250,10 +280,12 @@ SCHEMAS = {
     "LedgerEntry": ENTRY,
     "Board": BOARD,
     "Notification": NOTIFICATION,
+    "Inbox": INBOX,
     "ExtensionRequest": EXTENSION_REQUEST,
     "WorkingDay": WORKING_DAY,
     "Error": ERROR,
     **exercises.schemas(_obj, lambda name: {"$ref": f"#/components/schemas/{name}"}, _nullable),
+    **notices_openapi.schemas(_obj, _nullable, STRING, INTEGER, MOMENT, DATE),
 }
 
 
@@ -435,6 +467,21 @@ def paths() -> dict:
                 params=page,
             )
         },
+        f"{PREFIX}/notifications/read": {
+            "post": operation(
+                "Mark some (``ids``) or all of the caller's notifications read",
+                (200, _obj({"marked": INTEGER}), "How many were unread and are now read."),
+                body=body_schema(fields.NOTIFICATIONS_READ),
+            )
+        },
+        f"{PREFIX}/inbox": {
+            "get": operation(
+                "What needs the caller now, by role, oldest first",
+                (200, _ref("Inbox"), "Sections that do not apply to the caller's role are empty."),
+                errors=(401,),
+            )
+        },
+        **notices_openapi.paths(PREFIX, operation, _ref, _page_of, body_schema, _query, page),
     }
 
 

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 
 from tracker.items import rules
+from tracker.notify.inbox import ITEM_SECTIONS
 from tracker.workdays import services as workdays
 
 
@@ -132,6 +133,21 @@ def entry_json(entry) -> dict:
 
 def page_json(rows: list, total: int, page: int, per_page: int) -> dict:
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
+
+
+def inbox_json(sections, today: date) -> dict:
+    """The inbox: every item section's key (empty when it does not apply), plus other sections' counts."""
+    body = {key: [] for key in ITEM_SECTIONS}
+    counts = {}
+    for section in sections:
+        counts[section.key] = section.count
+        if section.key in ITEM_SECTIONS:
+            body[section.key] = [
+                {**item_json(e.item, today), "waiting_since": e.since.isoformat(), "reason": e.detail or None}
+                for e in section.entries
+            ]
+    body["counts"] = counts
+    return body
 
 
 def extension_json(request) -> dict:

@@ -268,6 +268,25 @@ def notifications():
     return jsonify(shapes.page_json(rows, total, page, per_page))
 
 
+@bp.route("/notifications/read", methods=["POST"])
+def read_notifications():
+    from tracker.notify.services import mark_read
+
+    values = parse_body(read_json(), fields.NOTIFICATIONS_READ)
+    marked = mark_read(values.get("ids"), actor=auth.actor(), now=utcnow())
+    db.session.commit()
+    return jsonify({"marked": marked})
+
+
+@bp.route("/inbox")
+def inbox():
+    from tracker.notify.inbox import sections
+
+    now = utcnow()
+    today = local_today(now)
+    return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))
+
+
 extension_requests.register(bp, _page)
 exercises.register(bp, _page)
 

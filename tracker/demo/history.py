@@ -15,6 +15,8 @@ from tracker import permissions
 from tracker.demo.dataset import STATUSES, Placement, by_id, moments
 from tracker.items import duties, ledger, rules, services
 from tracker.items.models import Item
+from tracker.notices import services as notices
+from tracker.notices.models import LEVELS
 
 # Order of one item's changes within a day: an item is created before it is
 # worked on, reported on before it is submitted, and verified after that.
@@ -132,11 +134,13 @@ class Replay:
         self.add(row["date"], item, CHECK, lambda now: self._note(item, verifiers[0], now, note))
 
     def _notice(self, item: dict, row: dict) -> None:
+        """A real supervision notice (督办单); a later, higher one escalates the open one."""
         actor = self.people[row["issuedByPersonId"]]
-        level = self._label("supervisionLevel", row["level"])
         due = self.place.day(row["responseDueDate"])
-        note = f"{level}·{row['kindZh']}:{row['contentZh']}回复期限 {due.isoformat()}。"
-        self.add(row["date"], item, NOTICE, lambda now: self._note(item, actor, now, note))
+        text = f"{row['kindZh']}:{row['contentZh']}"
+        self.add(row["date"], item, NOTICE, lambda now: self._issue_notice(item, actor, now, row["level"], text, due))
+        if row["responded"]:
+            self.add(row["responseDueDate"], item, PROGRESS, lambda now: self._answer_notice(item, now))
 
     def _label(self, enum: str, key: str) -> str:
         return next((e["zh"] for e in self.data["enums"][enum] if e["key"] == key), key)
@@ -182,6 +186,29 @@ class Replay:
                 self.stand_ins += 1
                 return user
         raise LookupError(f"nobody may {action} {target.code}")
+
+    def _issue_notice(self, item: dict, actor, now: datetime, level: str, text: str, due) -> None:
+        target: Item = self.items[item["id"]]
+        if not permissions.can_issue_notices(actor):
+            actor = next(u for u in self.people.values() if u.role == permissions.COMMITTEE)
+        current = notices.open_notice(target)
+        if current is None:
+            notices.issue([target], level=level, text=text, reply_by=due, actor=actor, now=now)
+            return
+        while LEVELS.index(current.level) < LEVELS.index(level):
+            current = notices.escalate(current, text=text, reply_by=due, actor=actor, now=now)
+
+    def _answer_notice(self, item: dict, now: datetime) -> None:
+        """The group's lead signs for the open notice and replies, as the data set says they did."""
+        target: Item = self.items[item["id"]]
+        current = notices.open_notice(target)
+        lead = self.leads.get(target.group_id) or target.owner
+        if current is None or lead is None or not permissions.can_answer_notice(lead, current):
+            return
+        if current.status == "issued":
+            notices.acknowledge(current, actor=lead, now=now)
+        if current.status == "acknowledged":
+            notices.reply(current, text="已按督办要求落实并书面回复。", actor=lead, now=now)
 
     def _note(self, item: dict, actor, now: datetime, note: str) -> None:
         target: Item = self.items[item["id"]]

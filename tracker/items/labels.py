@@ -62,6 +62,7 @@ LEDGER_KIND = {
     "evidence": _l("Evidence"),
     "comment": _l("Note"),
     "deadline_changed": _l("Deadline changed"),
+    "notice": _l("Supervision notice"),
     "extension_requested": _l("Extension requested"),
     "extension_approved": _l("Extension approved"),
     "extension_refused": _l("Extension refused"),

@@ -50,6 +50,7 @@ KINDS = (
     "evidence",
     "comment",
     "deadline_changed",
+    "notice",  # a supervision notice step (tracker/notices)
     "extension_requested",
     "extension_approved",
     "extension_refused",

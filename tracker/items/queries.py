@@ -11,6 +11,7 @@ from tracker.extensions import db
 from tracker.items import search
 from tracker.items.models import STATUSES, Item, LedgerEntry
 from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
+from tracker.notices.queries import ITEM_FILTER_VALUES, item_notice_clause
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
 from tracker.workdays.services import calendar
@@ -40,6 +41,7 @@ class ItemFilters:
     overdue: bool | None = None
     due_soon: bool | None = None  # open or in progress, due within the amber window
     due_before: date | None = None
+    notice: str | None = None  # blue|orange|red|open: items with such an open supervision notice
     extended: bool | None = None  # deadline extended at least once (延期)
     day_off: bool | None = None  # deadline on a weekend or holiday (by the working-day calendar)
     q: str | None = None  # every word must match (title, number, text, venue, responsible person)
@@ -122,6 +124,8 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
         )
     if filters.due_before:
         query = query.where(Item.deadline <= filters.due_before)
+    if filters.notice in ITEM_FILTER_VALUES:
+        query = query.where(item_notice_clause(filters.notice))
     if filters.extended is not None:
         query = query.where(Item.extensions > 0 if filters.extended else Item.extensions == 0)
     if filters.day_off:

@@ -22,6 +22,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import codes, duties, evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
+from tracker.notify import events
 
 TEXT_LIMITS = {
     "title": 300,
@@ -186,6 +187,7 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
     db.session.flush()
     ledger.append_created(items, actor=actor, now=now)
     db.session.flush()
+    events.created(items, actor=actor, now=now)
     return items, {}
 
 
@@ -238,11 +240,12 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
             _l("Please correct the marked fields."),
             {"reason": _l("Say why the deadline changes (延期 needs a reason).")},
         )
-    changed = []
+    changed, before = [], {}
     for name, value in clean.items():
         old = getattr(item, name)
         if _same(name, old, value):
             continue
+        before[name] = old
         kind = "deadline_changed" if name == "deadline" else "field_changed"
         note = reason if name == "deadline" else ""
         ledger.append(
@@ -263,6 +266,7 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
     if changed:
         item.updated_at = now
         _flush_versioned(item)
+        events.updated(item, before, actor=actor, now=now, reason=reason)
     return changed
 
 
@@ -351,13 +355,16 @@ def transition(item: Item, action: str, *, actor, now: datetime, note: str = "",
     )
     item.status = new_status
     if action == "submit":
-        item.submitted_by_id = actor.id
+        item.submitted_by_id, item.returned_at = actor.id, None
     elif action == "verify":
         item.closed_at, item.closed_by_id, item.progress = now, actor.id, 100
     elif action in ("reject", "reopen"):
         item.closed_at = item.closed_by_id = None
+    if action == "reject":
+        item.returned_at = now
     item.updated_at = now
     _flush_versioned(item)
+    events.transitioned(item, action, actor=actor, now=now, note=note)
     return item
 
 
@@ -412,4 +419,5 @@ def add_progress(
         entry = evidence.attach(item, uploads, actor=actor, now=now, note="" if entry else note)
     item.updated_at = now
     _flush_versioned(item)
+    events.progressed(item, actor=actor, now=now, note=note, progress=progress, files=len(uploads))
     return entry

@@ -27,7 +27,10 @@ def readable(rows: list[dict]) -> list[dict]:
         row["message"] = message
         if message is not None:
             row["subject"] = messages.clean(message.subject)
-        row["body_lines"] = _lines(row.get("body") or "")
+        # A bare address the heading already links to says nothing more.
+        row["body_lines"] = [
+            line for line in _lines(row.get("body") or "") if not (line["text"] == line["href"] == row.get("url"))
+        ]
     return rows
 
 

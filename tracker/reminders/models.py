@@ -66,6 +66,8 @@ class Delivery(db.Model):
     # costs each of the thousands of rows a sweep inserts.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"))
+    # Set for workflow notifications (tracker.notify): the item event this row tells of.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("item_event.id", ondelete="CASCADE"))
     # The event-local day the reminder is about: the deadline for "before" and escalation
     # rules, the sweep's day for daily rules, the milestone's day for milestones.
     local_date: Mapped[date] = mapped_column(Date)
@@ -91,6 +93,13 @@ class Delivery(db.Model):
             postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
+        # Workflow notifications look up their rows by event (bundling); reminder rows stay out.
+        Index(
+            "ix_delivery_event",
+            "event_id",
+            postgresql_where=text("event_id IS NOT NULL"),
+            sqlite_where=text("event_id IS NOT NULL"),
+        ),
     )
 
 
@@ -103,6 +112,7 @@ class Notification(db.Model):
     rule: Mapped[str] = mapped_column(String(32))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="SET NULL"))
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))  # who did it
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text, default="")
     # JSON: what the message was made from (messages.rebuild), so the bell shows it in the

@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
+from tracker.notify.rules import OUTBOX_RULES
 from tracker.reminders import rules
 from tracker.reminders.models import CLAIMABLE, Delivery, NotificationPreference
 
@@ -41,10 +42,14 @@ class Batch:
     milestone_public_groups: dict = field(default_factory=dict)  # … with tied items a group chat may see
 
 
-def claim(now: datetime, token: str, limit: int = CLAIM_BATCH) -> list[int]:
-    claimable = or_(
-        and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
-        and_(Delivery.status == "sending", Delivery.lease_until < now),
+def claim(now: datetime, token: str, limit: int = CLAIM_BATCH, *, workflow: bool = False) -> list[int]:
+    """Claim due rows: deadline reminders, or with ``workflow`` the workflow notifications (tracker.notify)."""
+    claimable = and_(
+        or_(
+            and_(Delivery.status.in_(CLAIMABLE), Delivery.next_attempt_at <= now),
+            and_(Delivery.status == "sending", Delivery.lease_until < now),
+        ),
+        Delivery.rule.in_(OUTBOX_RULES) if workflow else Delivery.rule.not_in(OUTBOX_RULES),
     )
     candidates = (
         select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)

@@ -19,7 +19,7 @@ from tracker import permissions
 from tracker.clock import local_date
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.reminders import messages, rules, smtp, webhook
+from tracker.reminders import messages, notices, rules, smtp, webhook
 from tracker.reminders.messages import force_locale
 from tracker.reminders.models import Delivery, Notification
 from tracker.reminders.outbox import Batch, claim, finish, load_batch, relax_durability, release, snapshot_item
@@ -46,6 +46,8 @@ def stale_reason(row, batch: Batch, today: date, policy: rules.Policy) -> str | 
             return "work group has no webhook any more"
     if row.rule == "digest":
         return None if row.local_date == today else "superseded by a newer digest"
+    if row.rule in notices.RULES:
+        return notices.stale_reason(row, user, today)
     if row.milestone_id:
         return _stale_milestone(row, batch, user, today, policy)
     item = batch.items.get(row.item_id)
@@ -142,6 +144,8 @@ def compose(row, batch: Batch, today: date, policy: rules.Policy, *, absolute: b
         if row.rule == "digest":
             items = permissions.readable_items(user, _digest_items(user, today, policy))
             return messages.digest_message(items, today, absolute=absolute, limit=DIGEST_LIMIT) if items else None
+        if row.rule in notices.RULES:
+            return notices.message(row, today, absolute=absolute)
         if row.milestone_id:
             milestone = batch.milestones[row.milestone_id]
             items = permissions.readable_items(user, _milestone_items(milestone.id, user))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
+from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
@@ -133,9 +134,13 @@ def save_preference(*, actor, email_enabled: bool, digest_mode: str) -> Notifica
     return pref
 
 
-def _as_dict(n: Notification) -> dict:
+def _as_dict(n: Notification, actor: str | None = None) -> dict:
     return {
         "id": n.id,
+        "kind": n.rule,
+        "item": n.item_id,
+        "actor": actor,
+        "message": n.subject,
         "rule": n.rule,
         "subject": n.subject,
         "body": n.body,
@@ -167,10 +172,15 @@ def user_notifications(actor, page: int = 1, per_page: int = 20) -> tuple[list[d
     page, per_page = max(int(page), 1), min(max(int(per_page), 1), 100)
     mine = readable_notifications(actor)
     total = db.session.scalar(select(func.count()).select_from(Notification).where(mine))
-    rows = db.session.scalars(
-        select(Notification).where(mine).order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    rows = db.session.execute(
+        select(Notification, User.username)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(mine)
+        .order_by(Notification.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
-    return [_as_dict(n) for n in rows], total
+    return [_as_dict(n, actor) for n, actor in rows], total
 
 
 def unread_count(actor) -> int:
@@ -265,6 +275,9 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
     Never raises for a bad rule or delivery: the error is logged and the next run tries again.
     """
     from tracker.event.services import event_timezone
+    from tracker.notify import digest as activity_digest
+    from tracker.notify import sender as workflow_sender
+    from tracker.notify.rules import ACTIVITY_DIGEST
     from tracker.reminders import sender, smtp, sweep
 
     settings = get_settings()
@@ -282,6 +295,8 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
             with_digest=with_digest,
             last_swept_on=settings.last_swept_on,
         )
+        if with_digest:
+            queued[ACTIVITY_DIGEST] = activity_digest.queue(now, local_now.date())
         if not dry_run and (settings.last_swept_on is None or settings.last_swept_on < local_now.date()):
             settings.last_swept_on = local_now.date()
             db.session.add(settings)
@@ -294,7 +309,7 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
         return {"queued": queued, "delivered": {}}
     db.session.commit()
     try:
-        delivered = dict(sender.send_due(now, tz, rule_policy))
+        delivered = dict(sender.send_due(now, tz, rule_policy) + workflow_sender.send_due(now, tz, rule_policy))
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("reminder delivery stopped; it resumes at the next tick")

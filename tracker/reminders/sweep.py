@@ -36,7 +36,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
-from tracker.reminders import rules
+from tracker.reminders import notices, rules
 from tracker.reminders.models import Delivery, NotificationPreference
 
 COLUMNS = (
@@ -297,6 +297,7 @@ def run_sweep(
         "committee": escalate_to_committee(sw),
         "milestone": milestones(sw),
     }
+    counts.update(notices.late_replies(sw))
     if with_digest:
         counts["digest"] = digest(sw)
     return counts
