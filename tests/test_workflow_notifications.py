@@ -224,6 +224,45 @@ def test_deadline_change_tells_owner_and_watchers_old_and_new_date(app, client, 
         assert inbox_of(w.committee.id) == []  # the actor
 
 
+def test_an_extension_request_reaches_the_reviewers_and_its_decision_the_requester(app, client, ready):
+    w = ready
+    owned = w.items["owned"]
+    asked = act(
+        client,
+        "lead",
+        "post",
+        f"/api/v1/items/{owned.id}/extension-requests",
+        json={"deadline": "2026-07-20", "reason": "材料延误"},
+    )
+    assert asked.status_code == 201, asked.get_json()
+    with app.app_context():
+        send()
+        (note,) = [n for n in inbox_of(w.committee.id) if n.rule == rules.EXTENSION_REQUESTED]
+        assert "Jun 30, 2026" in note.subject and "Jul 20, 2026" in note.subject and "材料延误" in note.body
+        assert [n.rule for n in inbox_of(w.member.id)] == [rules.EXTENSION_REQUESTED]  # the owner hears too
+        assert inbox_of(w.lead.id) == []  # the requester acted
+        db.session.execute(update(Notification).values(read_at=T))
+        db.session.commit()
+    request_id = asked.get_json()["id"]
+    decided = act(
+        client,
+        "committee",
+        "post",
+        f"/api/v1/extension-requests/{request_id}/decision",
+        json={"decision": "approve", "note": "同意"},
+        at=T + timedelta(minutes=10),
+    )
+    assert decided.status_code == 200, decided.get_json()
+    with app.app_context():
+        send(LATER + timedelta(minutes=10))
+        lead_heard = sorted(n.rule for n in inbox_of(w.lead.id))
+        assert lead_heard == sorted([rules.EXTENSION_DECIDED, rules.DEADLINE])
+        decision = next(n for n in inbox_of(w.lead.id) if n.rule == rules.EXTENSION_DECIDED)
+        assert "approved" in decision.subject and "Jul 20, 2026" in decision.subject
+        assert rules.EXTENSION_DECIDED in [n.rule for n in inbox_of(w.member.id)]
+        assert inbox_of(w.committee.id) == []
+
+
 def test_progress_by_someone_else_tells_owner_and_watchers_and_mentions_readers_only(app, client, ready):
     w = ready
     conf = w.items["confidential"]

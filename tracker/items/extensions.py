@@ -26,6 +26,7 @@ from tracker.event.services import local_today
 from tracker.extensions import db
 from tracker.items import ledger, rules
 from tracker.items.models import ExtensionRequest, Item
+from tracker.notify import events
 
 REASON_LIMIT = 2000
 NOTE_LIMIT = 5000
@@ -295,3 +296,4 @@ def recipients(kind: str, request: ExtensionRequest) -> list[User]:
 def _notify(kind: str, request: ExtensionRequest, *, actor, now: datetime) -> None:
     """The one place extension steps announce themselves, inside the caller's transaction."""
     extension_event.send(request, kind=kind, actor=actor, now=now)
+    events.extension_step(request, kind, actor=actor, now=now)

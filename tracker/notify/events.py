@@ -283,3 +283,28 @@ def progressed(item: Item, *, actor, now: datetime, note: str, progress: int | N
     if names:
         for user_id in db.session.scalars(select(User.id).where(User.username.in_(names), User.id != actor.id)):
             emit(rules.MENTIONED, item, actor=actor, now=now, target_id=user_id, note=note)
+
+
+def extension_step(request, kind: str, *, actor, now: datetime) -> None:
+    """A deadline extension (延期) requested, approved or refused; approval also moves the deadline."""
+    item = request.item
+    dates = {
+        "before": request.from_deadline.isoformat() if request.from_deadline else None,
+        "after": request.to_deadline.isoformat() if request.to_deadline else None,
+    }
+    if kind == "extension_requested":
+        emit(rules.EXTENSION_REQUESTED, item, actor=actor, now=now, note=request.reason or "", **dates)
+        return
+    approved = kind == "extension_approved"
+    emit(
+        rules.EXTENSION_DECIDED,
+        item,
+        actor=actor,
+        now=now,
+        target_id=request.requested_by_id,
+        note=request.note or "",
+        before=dates["before"],
+        after=dates["after"] if approved else None,  # a refusal names no new date
+    )
+    if approved:
+        emit(rules.DEADLINE, item, actor=actor, now=now, note=request.reason or "", **dates)

@@ -15,6 +15,8 @@ KIND_LABELS = {
     rules.DEADLINE: _l("A deadline changes"),
     rules.PROGRESS: _l("Someone adds progress or evidence"),
     rules.MENTIONED: _l("Someone mentions me (@)"),
+    rules.EXTENSION_REQUESTED: _l("A deadline extension is requested (延期申请)"),
+    rules.EXTENSION_DECIDED: _l("A deadline extension is approved or refused"),
 }
 MODE_LABELS = {
     "email": _l("In Wallchart and by email"),

@@ -73,6 +73,24 @@ def sentence(event: EventView) -> str:
         return _("%(actor)s added a progress note or evidence to %(title)s", actor=actor, title=title)
     if event.kind == rules.MENTIONED:
         return _("%(actor)s mentioned you on %(title)s", actor=actor, title=title)
+    if event.kind == rules.EXTENSION_REQUESTED:
+        return _(
+            "%(actor)s asks to move the deadline of %(title)s from %(old)s to %(new)s (延期申请)",
+            actor=actor,
+            title=title,
+            old=_day(event.before),
+            new=_day(event.after),
+        )
+    if event.kind == rules.EXTENSION_DECIDED and event.after:  # approved: the new date is named
+        return _(
+            "%(actor)s approved moving the deadline of %(title)s from %(old)s to %(new)s",
+            actor=actor,
+            title=title,
+            old=_day(event.before),
+            new=_day(event.after),
+        )
+    if event.kind == rules.EXTENSION_DECIDED:
+        return _("%(actor)s refused the extension of %(title)s: the deadline stays", actor=actor, title=title)
     return _("%(actor)s changed %(title)s", actor=actor, title=title)
 
 

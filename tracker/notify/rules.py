@@ -16,8 +16,23 @@ CANCELLED = "item_cancelled"
 DEADLINE = "deadline_changed"
 PROGRESS = "progress_added"
 MENTIONED = "mentioned"
+EXTENSION_REQUESTED = "extension_requested"
+EXTENSION_DECIDED = "extension_decided"
 
-KINDS = (ASSIGNED, UNASSIGNED, SUBMITTED, VERIFIED, REJECTED, REOPENED, CANCELLED, DEADLINE, PROGRESS, MENTIONED)
+KINDS = (
+    ASSIGNED,
+    UNASSIGNED,
+    SUBMITTED,
+    VERIFIED,
+    REJECTED,
+    REOPENED,
+    CANCELLED,
+    DEADLINE,
+    PROGRESS,
+    MENTIONED,
+    EXTENSION_REQUESTED,
+    EXTENSION_DECIDED,
+)
 # Outbox rows of these rules are workflow notifications (plus the daily activity digest),
 # delivered by tracker.notify.sender; every other rule is a deadline reminder.
 ACTIVITY_DIGEST = "activity"
@@ -36,6 +51,9 @@ AUDIENCES: dict[str, frozenset[str]] = {
     DEADLINE: frozenset({"owner", "watchers"}),
     PROGRESS: frozenset({"owner", "watchers"}),
     MENTIONED: frozenset({"target"}),
+    # 延期: the reviewers decide a request; the requester (target), owner and leads hear the decision.
+    EXTENSION_REQUESTED: frozenset({"committee", "owner", "leads"}),
+    EXTENSION_DECIDED: frozenset({"target", "owner", "leads"}),
 }
 
 ACTION_KINDS = {

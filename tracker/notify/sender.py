@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker import permissions
@@ -32,8 +32,8 @@ from tracker.notify.models import ItemEvent, ItemWatch
 from tracker.reminders import rules as reminder_rules
 from tracker.reminders import smtp, webhook
 from tracker.reminders.messages import force_locale
-from tracker.reminders.models import Delivery, Notification
-from tracker.reminders.outbox import claim, finish, relax_durability, release, snapshot_item
+from tracker.reminders.models import Delivery
+from tracker.reminders.outbox import claim, finish, notify_once, release, snapshot_item
 
 log = logging.getLogger(__name__)
 DIGEST_LIMIT = 50
@@ -158,34 +158,6 @@ def stale_reason(row, items, users, groups, events) -> str | None:
     if not permissions.can_view_item(user, item):
         return "item no longer visible to the recipient"
     return None
-
-
-def _deliver_inapp(row, subject: str, body: str, url: str, actor_id, now: datetime, policy) -> str:
-    relax_durability()
-    held = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
-        .values(status="sent", sent_at=now, lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not held:
-        db.session.rollback()
-        return "lost"
-    db.session.execute(
-        insert(Notification).values(
-            user_id=row.user_id,
-            delivery_id=row.id,
-            rule=row.rule,
-            item_id=row.item_id,
-            actor_id=actor_id,
-            subject=subject[:400],
-            body=body,
-            url=url[:300],
-            created_at=now,
-        )
-    )
-    db.session.commit()
-    return "sent"
 
 
 def _send_mail(mailer, config, user, message, key: str, now: datetime) -> str | None:
@@ -325,7 +297,7 @@ def send_due(now: datetime, tz: str, policy: reminder_rules.Policy) -> Counter:
                 else:
                     subject, body, url = messages.inapp(events[row.event_id])
                     actor_id = actors.get(row.event_id)
-            outcome[_deliver_inapp(row, subject, body, url, actor_id, now, policy)] += 1
+            outcome[notify_once(row, now, actor_id=actor_id, subject=subject[:400], body=body, url=url[:300])] += 1
         if ready["email"]:
             outcome.update(_deliver_emails(ready["email"], users, events, now, today, policy))
         if ready["webhook"]:

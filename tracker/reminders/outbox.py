@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
@@ -23,7 +23,7 @@ from tracker.items.models import Item
 from tracker.milestones.models import Milestone
 from tracker.notify.rules import OUTBOX_RULES
 from tracker.reminders import rules
-from tracker.reminders.models import CLAIMABLE, Delivery, NotificationPreference
+from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
 
 CLAIM_BATCH = 200
 LEASE = timedelta(minutes=5)
@@ -163,6 +163,30 @@ def relax_durability() -> None:
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def notify_once(row, now: datetime, **notification) -> str:
+    """Mark a claimed in-app row sent and write its notification in one commit: exactly once.
+
+    "lost" when the claim was taken over meanwhile (nothing is written then).
+    """
+    relax_durability()
+    held = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
+        .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not held:
+        db.session.rollback()
+        return "lost"
+    db.session.execute(
+        insert(Notification).values(
+            user_id=row.user_id, delivery_id=row.id, rule=row.rule, item_id=row.item_id, created_at=now, **notification
+        )
+    )
+    db.session.commit()
+    return "sent"
 
 
 def finish(row, status: str, now: datetime, policy: rules.Policy, error: str | None = None) -> bool:

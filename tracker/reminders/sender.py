@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select
 
 from tracker import permissions
 from tracker.clock import local_date
@@ -21,8 +21,7 @@ from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.reminders import messages, notices, rules, smtp, webhook
 from tracker.reminders.messages import force_locale
-from tracker.reminders.models import Delivery, Notification
-from tracker.reminders.outbox import Batch, claim, finish, load_batch, relax_durability, release, snapshot_item
+from tracker.reminders.outbox import Batch, claim, finish, load_batch, notify_once, release, snapshot_item
 
 log = logging.getLogger(__name__)
 DIGEST_LIMIT = 50
@@ -164,32 +163,15 @@ def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.P
         finish(row, "skipped", now, policy, "nothing to report")
         return "skipped"
     # The claim check and the notification commit together: exactly once.
-    relax_durability()
-    held = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == row.id, Delivery.claim_token == row.claim_token, Delivery.status == "sending")
-        .values(status="sent", sent_at=now, lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not held:
-        db.session.rollback()
-        return "lost"
-    db.session.execute(
-        insert(Notification).values(
-            user_id=row.user_id,
-            delivery_id=row.id,
-            rule=row.rule,
-            item_id=row.item_id,
-            milestone_id=row.milestone_id,
-            subject=messages.clean(message.subject)[:400],
-            body=messages.as_text(message),
-            data=json.dumps(message.data, ensure_ascii=False) if message.data else None,
-            url=message.url[:300],
-            created_at=now,
-        )
+    return notify_once(
+        row,
+        now,
+        milestone_id=row.milestone_id,
+        subject=messages.clean(message.subject)[:400],
+        body=messages.as_text(message),
+        data=json.dumps(message.data, ensure_ascii=False) if message.data else None,
+        url=message.url[:300],
     )
-    db.session.commit()
-    return "sent"
 
 
 def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> Counter:
