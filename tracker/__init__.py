@@ -50,6 +50,7 @@ AREAS = (
     "auth",
     "items",
     "milestones",
+    "exercises",
     "notices",
     "board",
     "reports",

@@ -289,3 +289,33 @@ def can_decide_extension(user, item, request=None) -> bool:
     if user.role not in OVERSIGHT or not can_view_item(user, item):
         return False
     return request is None or request.requested_by_id != user.id
+
+
+def can_plan_exercise(user, group_id) -> bool:
+    """Plan an exercise (演练/测试赛/检查) and turn its findings into items: committee, or a lead of its group."""
+    return user.role in OVERSIGHT or leads_group(user, group_id)
+
+
+def _invited(user, exercise) -> bool:
+    return any(p.user_id == user.id for p in exercise.participants)
+
+
+def can_view_exercise(user, exercise) -> bool:
+    """Every staff account reads exercises; an external tester only the one they are invited to."""
+    if user.role == EXTERNAL:
+        return _invited(user, exercise)
+    return True
+
+
+def can_record_exercise(user, exercise) -> bool:
+    """Record check results: committee, the exercise group's leads and members, invited external testers."""
+    if user.role in OVERSIGHT:
+        return True
+    if user.role == EXTERNAL:
+        return _invited(user, exercise)
+    return _in_group(user, exercise.group_id) or _invited(user, exercise)
+
+
+def can_manage_checklists(user) -> bool:
+    """Keep checklist templates (import, export): admins and the committee."""
+    return user.role in OVERSIGHT

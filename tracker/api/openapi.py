@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1, built from the same field specs the views check."""
 
-from tracker.api import fields
+from tracker.api import exercises, fields
 from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
@@ -284,6 +284,7 @@ SCHEMAS = {
     "ExtensionRequest": EXTENSION_REQUEST,
     "WorkingDay": WORKING_DAY,
     "Error": ERROR,
+    **exercises.schemas(_obj, lambda name: {"$ref": f"#/components/schemas/{name}"}, _nullable),
     **notices_openapi.schemas(_obj, _nullable, STRING, INTEGER, MOMENT, DATE),
 }
 
@@ -430,6 +431,7 @@ def paths() -> dict:
             ),
         },
         **_extension_paths(page),
+        **exercises.paths(PREFIX, operation, body_schema, _ref, _page_of, _obj, page),
         f"{PREFIX}/board": {
             "get": operation(
                 "The wall chart as data", (200, _ref("Board"), "Counts the caller may see."), errors=(401,)

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
 from tracker.admin import services as admin_services
-from tracker.api import auth, errors, extension_requests, fields, pages, shapes
+from tracker.api import auth, errors, exercises, extension_requests, fields, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
 from tracker.clock import utcnow
@@ -288,6 +288,7 @@ def inbox():
 
 
 extension_requests.register(bp, _page)
+exercises.register(bp, _page)
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

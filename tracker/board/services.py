@@ -20,6 +20,7 @@ from tracker import permissions
 from tracker.board import extension_counts, sql_dates
 from tracker.event.models import Event
 from tracker.event.services import current_event
+from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead
@@ -303,6 +304,7 @@ def _build_page(actor, event: Event, today: date, now: datetime) -> BoardPage:
     cells = _cells(actor, event, today, now)
     counts = _milestone_counts(actor, event, today)
     upcoming = {m["id"] for m in summary["milestones"]}
+    findings = exercise_closure(actor, milestone_ids=upcoming)  # "closed X of Y" exercise findings
     milestones = [
         {
             "id": m.id,
@@ -314,6 +316,7 @@ def _build_page(actor, event: Event, today: date, now: datetime) -> BoardPage:
             "days_left": (m.date - today).days,
             "open_items": counts.get(m.id, (0, 0))[0],
             "overdue": counts.get(m.id, (0, 0))[1],
+            "findings": findings.get(m.id),
         }
         for m in all_milestones(event)
         if m.id in upcoming

@@ -13,6 +13,7 @@ LINKS = (
     ("items.responsibilities", _l("Responsibility list"), None),
     ("items.ledger", _l("Rectification ledger"), None),
     ("milestones.index", _l("Milestones"), None),
+    ("exercises.index", _l("Exercises"), None),
     ("notices.index", _l("Supervision notices"), None),
     ("reports.weekly", _l("Weekly briefing"), permissions.can_view_reports),
     ("admin.index", _l("Admin"), permissions.can_administer),
