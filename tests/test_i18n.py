@@ -276,3 +276,12 @@ def test_compiled_catalogs_match_their_sources():
         f"{', '.join(stale)} out of date with the .po files: run `{RECOMPILE}` "
         "from the checkout (e.g. `.venv/bin/python -m tracker.i18n`) and commit the .mo files"
     )
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_no_message_is_in_a_catalog_twice(locale):
+    """Catalogs merge by union across branches; a message added twice would stop msgfmt."""
+    text = (Path(__file__).parents[1] / f"tracker/translations/{locale}/LC_MESSAGES/messages.po").read_text()
+    ids = [m for m in re.findall(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', text, re.M) if m != '""']
+    twice = sorted({m for m in ids if ids.count(m) > 1})
+    assert not twice, f"remove the later copy of: {twice[:5]}"
