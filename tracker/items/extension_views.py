@@ -53,6 +53,22 @@ def pending_extensions() -> list[ExtensionRequest]:
     return extensions.pending_for(current_user)
 
 
+def _attempt(form, step) -> int | None:
+    """Run one extension step; None once it is committed, else the status to answer with."""
+    try:
+        step()
+    except ValidationFailed as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return 422
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")  # said at the top of the page: its form is no longer shown
+        return 409
+    db.session.commit()
+    return None
+
+
 def register(bp: Blueprint, render_detail) -> None:
     bp.add_app_template_global(panel, "extension_panel")
     bp.add_app_template_global(pending_extensions, "pending_extensions")
@@ -64,20 +80,13 @@ def register(bp: Blueprint, render_detail) -> None:
         form = ExtensionRequestForm(prefix=REQUEST_PREFIX)
         status = 422
         if form.validate_on_submit():
-            try:
-                extensions.request_extension(
+            status = _attempt(
+                form,
+                lambda: extensions.request_extension(
                     item, actor=current_user, now=utcnow(), deadline=form.deadline.data, reason=form.reason.data
-                )
-            except ValidationFailed as error:
-                db.session.rollback()
-                show_errors(form, error)
-            except Conflict as error:
-                db.session.rollback()
-                # Said at the top of the page: the form it came from is no longer shown.
-                flash(str(error.message), "error")
-                status = 409
-            else:
-                db.session.commit()
+                ),
+            )
+            if status is None:
                 flash(_("Extension requested. The deadline moves when the committee approves."), "success")
                 return redirect(url_for("items.detail", item_id=item_id))
         item = services.get_visible_item(item_id, actor=current_user)
@@ -91,24 +100,16 @@ def register(bp: Blueprint, render_detail) -> None:
         form = ExtensionDecisionForm(prefix=DECISION_PREFIX)
         status = 422
         if form.validate_on_submit():
-            try:
-                extensions.decide(
+            status = _attempt(
+                form,
+                lambda: extensions.decide(
                     request, actor=current_user, now=utcnow(), decision=form.decision.data, note=form.note.data
-                )
-            except ValidationFailed as error:
-                db.session.rollback()
-                show_errors(form, error)
-            except Conflict as error:
-                db.session.rollback()
-                # Said at the top of the page: the form it came from is no longer shown.
-                flash(str(error.message), "error")
-                status = 409
-            else:
-                db.session.commit()
-                if form.decision.data == "approve":
-                    flash(_("Extension approved: the deadline has moved."), "success")
-                else:
-                    flash(_("Extension refused."), "success")
+                ),
+            )
+            if status is None:
+                approved = form.decision.data == "approve"
+                message = _("Extension approved: the deadline has moved.") if approved else _("Extension refused.")
+                flash(message, "success")
                 return redirect(url_for("items.detail", item_id=item_id))
         item = services.get_visible_item(item_id, actor=current_user)
         return render_detail(item, status=status, decision_form=form)
