@@ -169,7 +169,7 @@ def run(args) -> list[dict]:
         for path, label in ENDPOINTS:
             check = requests.get(base + path, headers={"Cookie": cookie}, timeout=30, allow_redirects=False)
             if check.status_code != 200 and path == "/api/v1/board":
-                path, label = "/bench/board.json", "board JSON (board_summary)"
+                path, label = "/bench/board.json", "board JSON (bench/wsgi.py)"
                 check = requests.get(base + path, headers={"Cookie": cookie}, timeout=30, allow_redirects=False)
             if check.status_code != 200:
                 raise RuntimeError(f"{path} answered {check.status_code}")

@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from tests import factories
+from tracker.api.shapes import board_json
 from tracker.board import services as board
 from tracker.event.services import event_timezone
 from tracker.extensions import db
@@ -25,6 +26,11 @@ CREATED = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
 class Data:
     pass
+
+
+def summary_of(actor, now) -> dict:
+    """The board as ``GET /api/v1/board`` answers it."""
+    return board_json(board.board(board.scope(actor, now)))
 
 
 def _item(actor, group, *, deadline, status="open", progress=0, created=CREATED, **extra):
@@ -65,7 +71,7 @@ def _group(summary, code):
 
 
 def test_summary_has_exactly_the_api_shape(data):
-    summary = board.board_summary(data.committee, NOW)
+    summary = summary_of(data.committee, NOW)
     assert set(summary) == {"days_to_opening", "groups", "totals", "milestones"}
     assert summary["days_to_opening"] == (date(2026, 9, 18) - TODAY).days
     for row in summary["groups"]:
@@ -78,7 +84,7 @@ def test_summary_has_exactly_the_api_shape(data):
 
 
 def test_counts_per_group_for_the_committee(data):
-    summary = board.board_summary(data.committee, NOW)
+    summary = summary_of(data.committee, NOW)
     assert _group(summary, "AA") == {
         "code": "AA",
         "name": "AA组",
@@ -117,13 +123,13 @@ def test_counts_per_group_for_the_committee(data):
 
 
 def test_confidential_items_count_only_for_those_who_may_see_them(data):
-    outsider = board.board_summary(data.aa_member, NOW)
+    outsider = summary_of(data.aa_member, NOW)
     cc = _group(outsider, "CC")
     assert (cc["counts"]["open"], cc["overdue"], cc["total"], cc["rag"]) == (1, 0, 1, "green")
     assert outsider["totals"]["total"] == 8
     assert outsider["milestones"][0]["open_items"] == 2
 
-    insider = board.board_summary(data.cc_member, NOW)
+    insider = summary_of(data.cc_member, NOW)
     cc = _group(insider, "CC")
     assert (cc["counts"]["open"], cc["overdue"], cc["rag"]) == (2, 1, "red")
     assert insider["milestones"][0]["open_items"] == 3
@@ -133,40 +139,40 @@ def test_an_external_member_counts_only_their_own_items(data):
     external = factories.make_user("ext", "external", [data.bb])  # a vendor working for BB
     _item(data.committee, data.bb, deadline=date(2026, 6, 30), owner_id=external.id)
     db.session.commit()
-    summary = board.board_summary(external, NOW)
+    summary = summary_of(external, NOW)
     assert summary["totals"]["total"] == 1
     assert _group(summary, "BB")["counts"]["open"] == 1
 
 
 def test_key_areas_put_the_meeting_priorities_first(data):
-    page = board.board_page(data.committee, NOW)
-    keys = [a["key"] for a in page.key_areas]
-    assert keys[:4] == ["competition", "accessibility", "reception", "safety"]
-    competition = page.key_areas[0]
-    assert (competition["total"], competition["overdue"], competition["due_soon"], competition["rag"]) == (
+    page = board.board_page(board.scope(data.committee, NOW))
+    areas = page.board.key_areas
+    assert [a.key for a in areas][:4] == ["competition", "accessibility", "reception", "safety"]
+    competition = areas[0]
+    assert (competition.total, competition.overdue, competition.due_soon, competition.rag) == (
         2,
         1,
         1,
         "red",
     )
-    assert page.key_areas[1]["total"] == 0 and page.key_areas[1]["rag"] == "green"
-    assert page.key_areas[3]["counts"]["closed"] == 1
+    assert areas[1].total == 0 and areas[1].rag == "green"
+    assert areas[3].counts["closed"] == 1
 
 
 def test_a_write_invalidates_the_cached_board_at_once(data):
     member = data.aa_member
-    before = board.board_summary(data.committee, NOW)
+    before = summary_of(data.committee, NOW)
     item = db.session.scalars(select(Item).where(Item.group_id == data.aa.id, Item.status == "open")).first()
     items.transition(item, "cancel", actor=data.committee, now=NOW, note="重复")
     db.session.commit()
-    after = board.board_summary(data.committee, NOW)
+    after = summary_of(data.committee, NOW)
     assert after["totals"]["total"] == before["totals"]["total"] - 1
     # The member cannot see CC's confidential item.
-    assert board.board_summary(member, NOW)["totals"]["total"] == after["totals"]["total"] - 1
+    assert summary_of(member, NOW)["totals"]["total"] == after["totals"]["total"] - 1
 
 
 def test_the_board_moves_to_the_next_day_by_itself(data):
-    summary = board.board_summary(data.committee, NOW + timedelta(days=1))
+    summary = summary_of(data.committee, NOW + timedelta(days=1))
     assert summary["days_to_opening"] == (date(2026, 9, 18) - TODAY).days - 1
     assert _group(summary, "AA")["due_soon"] == 1
 
@@ -224,7 +230,7 @@ def test_burndown_follows_the_ledger_and_the_ideal_line_reaches_zero_on_opening_
     items.transition(made[2], "cancel", actor=boss, now=day1 + timedelta(days=3), note="重复")
     db.session.commit()
     now = datetime(2026, 6, 5, 2, 0, tzinfo=UTC)
-    page = board.board_page(boss, now)
+    page = board.board_page(board.scope(boss, now))
     by_day = {d.day: d for d in page.burndown}
     assert by_day[date(2026, 6, 1)].open_items == 4
     assert by_day[date(2026, 6, 3)].open_items == 4

@@ -6,6 +6,7 @@ import time_machine
 from sqlalchemy import select
 
 from tests import factories
+from tracker.api.shapes import board_json
 from tracker.board import services as board
 from tracker.extensions import db
 from tracker.items.models import Item
@@ -13,6 +14,11 @@ from tracker.milestones import services
 from tracker.milestones.models import Milestone
 
 NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
+
+
+def summary_of(actor, now) -> dict:
+    """The board as ``GET /api/v1/board`` answers it."""
+    return board_json(board.board(board.scope(actor, now)))
 
 
 def test_a_relative_milestone_moves_with_the_opening_date(ctx):
@@ -48,10 +54,10 @@ def test_the_board_lists_relative_milestones_at_their_moved_date(ctx):
         now=NOW,
     )
     db.session.commit()
-    assert board.board_summary(boss, NOW)["milestones"][0]["date"] == "2026-06-10"
+    assert summary_of(boss, NOW)["milestones"][0]["date"] == "2026-06-10"
     event.opening_at = datetime(2026, 9, 28, 12, 0, tzinfo=UTC)
     db.session.commit()
-    moved = board.board_summary(boss, NOW)["milestones"][0]
+    moved = summary_of(boss, NOW)["milestones"][0]
     assert (moved["date"], moved["days_left"]) == ("2026-06-20", 10)
 
 

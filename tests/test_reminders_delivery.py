@@ -34,7 +34,7 @@ from tracker.milestones.models import Milestone
 from tracker.notify.rules import OUTBOX_RULES
 from tracker.reminders import sender, services, smtp, sweep
 from tracker.reminders.models import Delivery, Notification, NotificationPreference, ReminderSettings
-from tracker.reminders.services import run_reminders
+from tracker.reminders.run import run_reminders
 
 SECRET = "f00dfeedcafe1234deadbeef5678abcd"
 

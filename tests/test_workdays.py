@@ -15,7 +15,7 @@ from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.reminders.models import Delivery, ReminderSettings
-from tracker.reminders.services import run_reminders
+from tracker.reminders.run import run_reminders
 from tracker.workdays.models import WorkingDay
 
 SPRING_CSV = (

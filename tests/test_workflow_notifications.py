@@ -24,7 +24,7 @@ from tracker.notify.models import EventPreference, ItemEvent, ItemWatch
 from tracker.reminders import outbox
 from tracker.reminders import services as reminder_services
 from tracker.reminders.models import Delivery, Notification
-from tracker.reminders.services import run_reminders
+from tracker.reminders.run import run_reminders
 
 T = factories.NOW + timedelta(days=1)
 LATER = T + rules.BUNDLE_WAIT + timedelta(minutes=1)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+from tracker.board.services import Tally
 from tracker.items import rules
 from tracker.notify.inbox import ITEM_SECTIONS
 from tracker.workdays import services as workdays
@@ -165,4 +166,31 @@ def extension_json(request) -> dict:
         "decided_by": request.decided_by.username if request.decided_by is not None else None,
         "decided_at": moment(request.decided_at),
         "note": request.note or "",
+    }
+
+
+def tally_json(tally, **extra) -> dict:
+    """One row of the board (a group or all groups): counts per status, overdue, due soon, total, light."""
+    return {
+        **extra,
+        "counts": dict(tally.counts),
+        "overdue": tally.overdue,
+        "due_soon": tally.due_soon,
+        "total": tally.total,
+        "rag": tally.rag,
+    }
+
+
+def board_json(board) -> dict:
+    """``GET /api/v1/board`` (PRODUCT.md) from the board's aggregates; ``None`` is an install without an event."""
+    if board is None:
+        return {"days_to_opening": None, "groups": [], "totals": tally_json(Tally()), "milestones": []}
+    return {
+        "days_to_opening": board.days_to_opening,
+        "groups": [tally_json(g, code=g.code, name=g.name) for g in board.groups],
+        "totals": tally_json(board.totals),
+        "milestones": [
+            {"id": m.id, "title": m.title, "date": day(m.date), "days_left": m.days_left, "open_items": m.open_items}
+            for m in board.milestones
+        ],
     }

@@ -18,6 +18,7 @@ from tracker.admin import services as admin_services
 from tracker.api import auth, errors, exercises, extension_requests, fields, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
+from tracker.board import services as board_services
 from tracker.clock import utcnow
 from tracker.errors import Conflict
 from tracker.event.services import current_event, local_today
@@ -253,9 +254,8 @@ def add_progress(item_id: int):
 
 @bp.route("/board")
 def board():
-    from tracker.board.services import board_summary
-
-    return jsonify(board_summary(auth.actor(), utcnow()))
+    scope = board_services.scope(auth.actor(), utcnow())
+    return jsonify(shapes.board_json(board_services.board(scope) if scope else None))
 
 
 @bp.route("/notifications")

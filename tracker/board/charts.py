@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from tracker.board.services import BurndownDay
+from tracker.board.services import BurndownDay, GroupTally
 
 SEGMENTS = ("closed", "submitted", "in_progress", "open")
 
@@ -26,11 +26,7 @@ class ProgressChart:
     bars: list[Bar] = field(default_factory=list)
 
 
-def percent_closed(row: dict) -> int:
-    return round(100 * row["counts"]["closed"] / row["total"]) if row["total"] else 0
-
-
-def progress_chart(groups: list[dict], bar_width: int = 460, row: int = 26) -> ProgressChart:
+def progress_chart(groups: list[GroupTally], bar_width: int = 460, row: int = 26) -> ProgressChart:
     """One stacked bar per group: closed, awaiting verification, in progress, not started."""
     label_width = 70
     chart = ProgressChart(
@@ -44,12 +40,12 @@ def progress_chart(groups: list[dict], bar_width: int = 460, row: int = 26) -> P
         x = float(label_width)
         segments = []
         for status in SEGMENTS:
-            share = group["counts"][status] / group["total"] if group["total"] else 0
+            share = group.counts[status] / group.total if group.total else 0
             width = round(share * bar_width, 1)
             if width > 0:
                 segments.append((status, round(x, 1), width))
             x += width
-        chart.bars.append(Bar(group["code"], index * row, percent_closed(group), segments))
+        chart.bars.append(Bar(group.code, index * row, group.percent_closed, segments))
     return chart
 
 

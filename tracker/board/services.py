@@ -2,45 +2,159 @@
 
 Everything here is computed with a fixed number of ``GROUP BY`` queries, whatever
 the number of items, and honours the actor's visibility (confidential items count
-only for those who may read them). Results are cached per (data version, event-local
-date, visibility). The data version is the ledger head: every change to an item
-appends to the ledger, so any write anywhere invalidates the cache in every process.
-Work groups and milestones are reference data read alongside; their edits show
-within ``BOARD_CACHE_SECONDS``.
+only for those who may read them). One set of aggregates per scope (data version,
+event-local date, visibility; see ``cache``) gives the summary, the key areas and
+the page. Services return plain data: ``api/shapes.py`` and the templates build the
+wire and the page from it.
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, select
 
-from tracker import permissions
-from tracker.board import extension_counts, sql_dates
+from tracker import permissions, sql_dates
+from tracker.board.cache import cached, data_version
 from tracker.event.models import Event
 from tracker.event.services import current_event
 from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead
-from tracker.items.queries import due_soon_clause, overdue_clause
+from tracker.items.models import KEY_AREAS, ExtensionRequest, Item, LedgerEntry
+from tracker.items.queries import due_soon_clause, milestone_readiness, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
 from tracker.milestones.services import all_milestones
-from tracker.workdays import services as workdays
 
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last
 # The key areas the preparation meeting named (竞赛组织、无障碍、接待、安全) come first.
 PRIORITY_AREAS = ("competition", "accessibility", "reception", "safety")
-CACHE_LIMIT = 512
+BURNDOWN_WINDOW_DAYS = 120
+
+
+# --- what the board holds ---------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Counts of the items in one row of the board (a group, a key area, all groups)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED_STATUSES, 0))
+    overdue: int = 0
+    due_soon: int = 0
+    total: int = 0
+    rank: int = 0  # worst light: 0 green, 1 amber, 2 red
+    extended: int = 0  # not yet closed, deadline extended (延期)
+    extension_requests: int = 0  # not yet closed, an extension request waiting
+
+    def add(self, cell: "Cell") -> None:
+        self.counts[cell.status] += cell.items
+        self.overdue += cell.overdue
+        self.due_soon += cell.due_soon
+        self.total += cell.items
+        self.rank = max(self.rank, cell.rank)
+        self.extended += cell.extended
+        self.extension_requests += cell.extension_requests
+
+    @property
+    def rag(self) -> str:
+        return LIGHTS[self.rank]
+
+    @property
+    def not_closed(self) -> int:
+        return self.total - self.counts["closed"]
+
+    @property
+    def percent_closed(self) -> int:
+        return round(100 * self.counts["closed"] / self.total) if self.total else 0
+
+
+@dataclass
+class GroupTally(Tally):
+    code: str = ""
+    name: str = ""
+    name_en: str = ""
+
+
+@dataclass
+class AreaTally(Tally):
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class UpcomingMilestone:
+    id: int
+    title: str
+    title_en: str
+    kind: str
+    t_label: str
+    date: date
+    days_left: int
+    open_items: int  # not yet closed
+    overdue: int
+
+
+@dataclass
+class Board:
+    today: date
+    days_to_opening: int
+    groups: list[GroupTally]  # in the groups' display order
+    totals: Tally
+    key_areas: list[AreaTally]  # the meeting's priorities first
+    milestones: list[UpcomingMilestone]  # upcoming, soonest first
+
+
+@dataclass
+class BurndownDay:
+    day: date
+    open_items: int | None  # None after today
+    ideal: float | None  # None before the chart starts
+
+
+@dataclass
+class BoardPage:
+    """The board and what the HTML wall chart shows beside it."""
+
+    board: Board
+    burndown: list[BurndownDay] = field(default_factory=list)
+    findings: dict[int, tuple[int, int]] = field(default_factory=dict)  # milestone id → exercise findings
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one board depends on; ``key`` changes with any write, a new day or another visibility."""
+
+    actor: object
+    event: Event
+    today: date
+    now: datetime
+    key: tuple
+
+
+def scope(actor, now: datetime) -> Scope | None:
+    """The actor's board scope now, reading the data version once; None when no event is set up."""
+    event = current_event()
+    if event is None:
+        return None
+    today = event.today(now)
+    key = (data_version(), event.id, today.isoformat(), permissions.visibility_scope(actor))
+    return Scope(actor, event, today, now, key)
 
 
 # --- the aggregate queries -------------------------------------------------
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+@dataclass(frozen=True)
+class Cell:
+    group_id: int
+    key_area: str | None
+    status: str
+    items: int
+    overdue: int
+    due_soon: int
+    rank: int
+    extended: int
+    extension_requests: int
 
 
 def light_rank(today: date, now: datetime, tz: str, limits: LightThresholds, dialect: str):
@@ -71,41 +185,33 @@ def _flag(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _cells(actor, event: Event, today: date, now: datetime) -> list[tuple]:
-    """(group_id, key_area, status, items, overdue, due_soon, worst light rank) for every non-empty cell."""
+def _cells(scope: Scope) -> list[Cell]:
+    """Every non-empty (group, key area, status) cell: one GROUP BY for all the board's counts."""
     limits = thresholds()
-    rank = light_rank(today, now, event.timezone, limits, _dialect())
+    dialect = db.session.get_bind().dialect.name
+    rank = light_rank(scope.today, scope.now, scope.event.timezone, limits, dialect)
+    active = Item.status.in_(ACTIVE_STATUSES)
+    pending = exists().where(ExtensionRequest.item_id == Item.id, ExtensionRequest.status == "pending")
     query = select(
         Item.group_id,
         Item.key_area,
         Item.status,
         func.count(),
-        _flag(overdue_clause(today)),
-        _flag(due_soon_clause(today, limits.amber_days)),
+        _flag(overdue_clause(scope.today)),
+        _flag(due_soon_clause(scope.today, limits.amber_days)),
         func.max(rank),
-    ).where(Item.event_id == event.id, Item.status.in_(COUNTED_STATUSES))
-    query = permissions.visible_items(query, actor, Item).group_by(Item.group_id, Item.key_area, Item.status)
-    return [
-        (group_id, area, status, int(n), int(overdue or 0), int(due_soon or 0), int(rank or 0))
-        for group_id, area, status, n, overdue, due_soon, rank in db.session.execute(query)
-    ]
+        _flag(and_(active, Item.extensions > 0)),
+        _flag(and_(active, pending)),
+    ).where(Item.event_id == scope.event.id, Item.status.in_(COUNTED_STATUSES))
+    query = permissions.visible_items(query, scope.actor, Item)
+    query = query.group_by(Item.group_id, Item.key_area, Item.status)
+    return [Cell(*row[:3], *(int(n or 0) for n in row[3:])) for row in db.session.execute(query)]
 
 
-def _milestone_counts(actor, event: Event, today: date) -> dict[int, tuple[int, int]]:
-    """Per milestone: items not yet closed (open, in progress, awaiting verification) and overdue ones."""
-    query = select(
-        Item.milestone_id,
-        _flag(Item.status.in_(ACTIVE_STATUSES)),
-        _flag(overdue_clause(today)),
-    ).where(Item.event_id == event.id, Item.milestone_id.is_not(None))
-    query = permissions.visible_items(query, actor, Item).group_by(Item.milestone_id)
-    return {mid: (int(active or 0), int(overdue or 0)) for mid, active, overdue in db.session.execute(query)}
-
-
-def _burndown_deltas(actor, event: Event, now: datetime) -> list[tuple[date, int]]:
+def _burndown_deltas(scope: Scope) -> list[tuple[date, int]]:
     """Per event-local day, how the number of items not yet closed changed, from the ledger's history."""
-    dialect = _dialect()
-    day = sql_dates.local_day(LedgerEntry.created_at, dialect, event.timezone, now)
+    dialect = db.session.get_bind().dialect.name
+    day = sql_dates.local_day(LedgerEntry.created_at, dialect, scope.event.timezone, scope.now)
     done = ("closed", "cancelled")
     delta = case(
         (LedgerEntry.kind == "created", 1),
@@ -117,149 +223,65 @@ def _burndown_deltas(actor, event: Event, now: datetime) -> list[tuple[date, int
         select(day.label("day"), func.sum(delta))
         .select_from(LedgerEntry)
         .join(Item, Item.id == LedgerEntry.item_id)
-        .where(Item.event_id == event.id, LedgerEntry.kind.in_(("created", "status")))
+        .where(Item.event_id == scope.event.id, LedgerEntry.kind.in_(("created", "status")))
     )
-    query = permissions.visible_items(query, actor, Item).group_by(day).order_by(day)
+    query = permissions.visible_items(query, scope.actor, Item).group_by(day).order_by(day)
     return [(sql_dates.as_date(d), int(n or 0)) for d, n in db.session.execute(query)]
 
 
-# --- the cache ---------------------------------------------------------------
+# --- the board ---------------------------------------------------------------
 
 
-def data_version() -> str:
-    """Changes with every ledger entry, i.e. with every change to any item."""
-    head = db.session.execute(select(LedgerHead.last_hash, LedgerHead.entries).where(LedgerHead.id == 1)).first()
-    return f"{head[0]}:{head[1]}" if head else "empty"
+def _key_areas(cells: list[Cell]) -> list[AreaTally]:
+    by_area: dict[str, AreaTally] = {}
+    for cell in cells:
+        by_area.setdefault(cell.key_area or "", AreaTally(key=cell.key_area)).add(cell)
+    others = [a for a in KEY_AREAS if a not in PRIORITY_AREAS and a in by_area]
+    return [by_area.get(a) or AreaTally(key=a) for a in (*PRIORITY_AREAS, *others)]
 
 
-def _cache() -> dict:
-    return current_app.extensions.setdefault("board_cache", {})
-
-
-def cached(key: tuple, compute):
-    cache = _cache()
-    hit = cache.get(key)
-    clock = time.monotonic()
-    if hit is not None and hit[0] > clock:
-        return hit[1]
-    value = compute()
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    cache[key] = (clock + current_app.config.get("BOARD_CACHE_SECONDS", 60), value)
-    return value
-
-
-def clear_cache() -> None:
-    """Forget every cached board in this process (after editing milestones or groups)."""
-    _cache().clear()
-
-
-def scope_key(actor, event: Event, today: date) -> tuple:
-    """What a cached board depends on; a write, a new day or another visibility gives a new key."""
-    return (
-        data_version(),
-        event.id,
-        event.opening_at.isoformat(),
-        event.timezone,
-        today.isoformat(),
-        permissions.visibility_scope(actor),
-        workdays.calendar(event).version,
+def _build_board(scope: Scope) -> Board:
+    today = scope.today
+    cells = _cells(scope)
+    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    by_group = {g.id: GroupTally(code=g.code, name=g.name, name_en=g.name_en or "") for g in groups}
+    totals = Tally()
+    for cell in cells:
+        if cell.group_id in by_group:
+            by_group[cell.group_id].add(cell)
+        totals.add(cell)
+    readiness = milestone_readiness(scope.actor, scope.event.id, today)
+    milestones = [
+        UpcomingMilestone(
+            id=m.id,
+            title=m.title,
+            title_en=m.title_en,
+            kind=m.kind,
+            t_label=m.t_label,
+            date=m.date,
+            days_left=(m.date - today).days,
+            open_items=readiness.get(m.id, (0, 0))[0],
+            overdue=readiness.get(m.id, (0, 0))[1],
+        )
+        for m in all_milestones(scope.event)
+        if m.date >= today
+    ]
+    return Board(
+        today=today,
+        days_to_opening=(scope.event.opening_date - today).days,
+        groups=list(by_group.values()),
+        totals=totals,
+        key_areas=_key_areas(cells),
+        milestones=milestones,
     )
 
 
-# --- the summary (the API's shape) ------------------------------------------
+def board(scope: Scope) -> Board:
+    """The wall chart's aggregates for this scope, computed once per scope and process."""
+    return cached(("board", *scope.key), lambda: _build_board(scope))
 
 
-def _empty_counts() -> dict:
-    return {"counts": dict.fromkeys(COUNTED_STATUSES, 0), "overdue": 0, "due_soon": 0, "total": 0, "rank": 0}
-
-
-def _add(into: dict, status: str, items: int, overdue: int, due_soon: int, rank: int) -> None:
-    into["counts"][status] += items
-    into["overdue"] += overdue
-    into["due_soon"] += due_soon
-    into["total"] += items
-    into["rank"] = max(into["rank"], rank)
-
-
-def _public(row: dict, **extra) -> dict:
-    return {
-        **extra,
-        "counts": dict(row["counts"]),
-        "overdue": row["overdue"],
-        "due_soon": row["due_soon"],
-        "total": row["total"],
-        "rag": LIGHTS[row["rank"]],
-    }
-
-
-def _build_summary(actor, event: Event, today: date, now: datetime) -> dict:
-    cells = _cells(actor, event, today, now)
-    by_group: dict[int, dict] = {}
-    totals = _empty_counts()
-    for group_id, _area, status, items, overdue, due_soon, rank in cells:
-        _add(by_group.setdefault(group_id, _empty_counts()), status, items, overdue, due_soon, rank)
-        _add(totals, status, items, overdue, due_soon, rank)
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
-    open_by_milestone = _milestone_counts(actor, event, today)
-    milestones = [m for m in all_milestones(event) if m.date >= today]
-    return {
-        "days_to_opening": (event.opening_date - today).days,
-        "groups": [_public(by_group.get(g.id, _empty_counts()), code=g.code, name=g.name) for g in groups],
-        "totals": _public(totals),
-        "milestones": [
-            {
-                "id": m.id,
-                "title": m.title,
-                "date": m.date.isoformat(),
-                "days_left": (m.date - today).days,
-                "open_items": open_by_milestone.get(m.id, (0, 0))[0],
-            }
-            for m in milestones
-        ],
-    }
-
-
-def board_summary(actor, now: datetime) -> dict:
-    """The wall chart as data, in exactly the shape of ``GET /api/v1/board`` (PRODUCT.md)."""
-    event = current_event()
-    if event is None:
-        return {"days_to_opening": None, "groups": [], "totals": _public(_empty_counts()), "milestones": []}
-    today = event.today(now)
-    key = ("summary", *scope_key(actor, event, today))
-    return cached(key, lambda: _build_summary(actor, event, today, now))
-
-
-# --- the page: the summary plus what the HTML wall chart shows beside it -----
-
-
-@dataclass
-class BurndownDay:
-    day: date
-    open_items: int | None  # None after today
-    ideal: float | None  # None before the chart starts
-
-
-@dataclass
-class BoardPage:
-    summary: dict
-    today: date
-    names_en: dict[str, str]
-    key_areas: list[dict] = field(default_factory=list)
-    milestones: list[dict] = field(default_factory=list)  # upcoming, with kind and overdue
-    burndown: list[BurndownDay] = field(default_factory=list)
-    extensions: list[dict] = field(default_factory=list)  # per group: extended open items, requests waiting
-
-
-def _key_areas(cells: list[tuple]) -> list[dict]:
-    by_area: dict[str, dict] = {}
-    for _group, area, status, items, overdue, due_soon, rank in cells:
-        _add(by_area.setdefault(area or "", _empty_counts()), status, items, overdue, due_soon, rank)
-    others = [a for a in KEY_AREAS if a not in PRIORITY_AREAS and a in by_area]
-    return [_public(by_area.get(a, _empty_counts()), key=a) for a in (*PRIORITY_AREAS, *others)]
-
-
-BURNDOWN_WINDOW_DAYS = 120
+# --- the page: the board plus the burndown and the exercise findings ---------
 
 
 def burndown(deltas: list[tuple[date, int]], today: date, opening: date) -> list[BurndownDay]:
@@ -299,51 +321,15 @@ def ideal_start(days: list[BurndownDay]) -> BurndownDay | None:
     return max(counted, key=lambda d: d.open_items) if counted else None
 
 
-def _build_page(actor, event: Event, today: date, now: datetime) -> BoardPage:
-    summary = board_summary(actor, now)
-    cells = _cells(actor, event, today, now)
-    counts = _milestone_counts(actor, event, today)
-    upcoming = {m["id"] for m in summary["milestones"]}
-    findings = exercise_closure(actor, milestone_ids=upcoming)  # "closed X of Y" exercise findings
-    milestones = [
-        {
-            "id": m.id,
-            "title": m.title,
-            "title_en": m.title_en,
-            "kind": m.kind,
-            "t_label": m.t_label,
-            "date": m.date,
-            "days_left": (m.date - today).days,
-            "open_items": counts.get(m.id, (0, 0))[0],
-            "overdue": counts.get(m.id, (0, 0))[1],
-            "findings": findings.get(m.id),
-        }
-        for m in all_milestones(event)
-        if m.id in upcoming
-    ]
-    names_en = dict(db.session.execute(select(WorkGroup.code, WorkGroup.name_en)).all())
-    deltas = _burndown_deltas(actor, event, now)
+def _build_page(scope: Scope) -> BoardPage:
+    chart = board(scope)
+    upcoming = [m.id for m in chart.milestones]
     return BoardPage(
-        summary=summary,
-        today=today,
-        names_en=names_en,
-        key_areas=_key_areas(cells),
-        milestones=milestones,
-        burndown=burndown(deltas, today, event.opening_date),
-        extensions=extension_counts.per_group(actor, event, summary["groups"]),
+        board=chart,
+        burndown=burndown(_burndown_deltas(scope), scope.today, scope.event.opening_date),
+        findings=exercise_closure(scope.actor, milestone_ids=upcoming) if upcoming else {},
     )
 
 
-def board_page(actor, now: datetime) -> BoardPage | None:
-    event = current_event()
-    if event is None:
-        return None
-    today = event.today(now)
-    key = ("page", *scope_key(actor, event, today))
-    return cached(key, lambda: _build_page(actor, event, today, now))
-
-
-def milestone_readiness(actor, event: Event, today: date) -> dict[int, tuple[int, int]]:
-    """Per milestone id: (items not yet closed, overdue items) the actor may see."""
-    key = ("milestones", *scope_key(actor, event, today))
-    return cached(key, lambda: _milestone_counts(actor, event, today))
+def board_page(scope: Scope) -> BoardPage:
+    return cached(("page", *scope.key), lambda: _build_page(scope))

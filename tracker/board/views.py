@@ -5,39 +5,38 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from tracker.board import charts
-from tracker.board.services import board_page, cached, ideal_start, scope_key
+from tracker.board import charts, services
+from tracker.board.cache import cached, watch_reference_data
 from tracker.clock import utcnow
-from tracker.event.services import current_event
 
 bp = Blueprint("board", __name__)
+bp.record_once(lambda _state: watch_reference_data())
 
 
-def _render_board(now) -> str:
-    event = current_event()
-    page = board_page(current_user, now)
-    context = {"event": event, "page": page}
-    if page is not None:
-        amber_days = current_app.config["LIGHT_AMBER_DAYS"]
-        context.update(
-            progress=charts.progress_chart(page.summary["groups"]),
-            burndown=charts.burndown_chart(page.burndown, page.today, event.opening_date),
-            burndown_rows=charts.weekly_rows(page.burndown, page.today),
-            burndown_start=ideal_start(page.burndown),
-            percent_closed=charts.percent_closed,
-            amber_days=amber_days,
-        )
-    return render_template("board/_board.html", **context)
+def _render_board(scope: services.Scope | None) -> str:
+    if scope is None:
+        return render_template("board/_board.html", event=None, page=None)
+    page = services.board_page(scope)
+    return render_template(
+        "board/_board.html",
+        event=scope.event,
+        page=page,
+        progress=charts.progress_chart(page.board.groups),
+        burndown=charts.burndown_chart(page.burndown, scope.today, scope.event.opening_date),
+        burndown_rows=charts.weekly_rows(page.burndown, scope.today),
+        burndown_start=services.ideal_start(page.burndown),
+        amber_days=current_app.config["LIGHT_AMBER_DAYS"],
+    )
 
 
 def _fragment(now) -> Markup:
     """The rendered wall chart, cached like its data: ~400 links cost more to build than to look up."""
     # The HTML comes from an autoescaped template, so it is safe to insert as it is.
-    event = current_event()
-    if event is None:
-        return Markup(_render_board(now))  # noqa: S704
-    key = ("html", *scope_key(current_user, event, event.today(now)), str(get_locale()))
-    return Markup(cached(key, lambda: _render_board(now)))  # noqa: S704
+    scope = services.scope(current_user, now)
+    if scope is None:
+        return Markup(_render_board(None))  # noqa: S704
+    key = ("html", *scope.key, str(get_locale()))
+    return Markup(cached(key, lambda: _render_board(scope)))  # noqa: S704
 
 
 def _context() -> dict:

@@ -104,6 +104,9 @@ class Item(db.Model):
         # Covers the board's GROUP BY and the list filters.
         Index("ix_item_board", "event_id", "group_id", "status", "deadline"),
         Index("ix_item_owner_status", "owner_id", "status"),
+        # The reminder sweep selects open items by deadline window; this covering index keeps its
+        # work proportional to the items due, not to all items, and off the item rows themselves.
+        Index("ix_item_reminder_due", "status", "deadline", "owner_id", "group_id", "is_confidential", "milestone_id"),
         # The lists' default order (deadline, soonest first): without it, page 1 sorts every row.
         Index("ix_item_deadline", "deadline", "id"),
         # 编号 is the key a 台账 sheet updates by: one item per reference in an event.

@@ -10,7 +10,7 @@ from tracker import permissions
 from tracker.extensions import db
 from tracker.items import search
 from tracker.items.models import STATUSES, Item, LedgerEntry
-from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
+from tracker.items.rules import ACTIVE_STATUSES, FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
 from tracker.notices.queries import ITEM_FILTER_VALUES, item_notice_clause
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
@@ -155,3 +155,14 @@ def _days_off_of_deadlines() -> list[date]:
 def count(query: Select) -> int:
 
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def milestone_readiness(actor, event_id: int, today: date) -> dict[int, tuple[int, int]]:
+    """Per milestone id: (items not yet closed, overdue items) the actor may see; one GROUP BY."""
+    query = select(
+        Item.milestone_id,
+        func.sum(case((Item.status.in_(ACTIVE_STATUSES), 1), else_=0)),
+        func.sum(case((overdue_clause(today), 1), else_=0)),
+    ).where(Item.event_id == event_id, Item.milestone_id.is_not(None))
+    query = permissions.visible_items(query, actor, Item).group_by(Item.milestone_id)
+    return {mid: (int(active or 0), int(overdue or 0)) for mid, active, overdue in db.session.execute(query)}

@@ -4,13 +4,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import permissions
-from tracker.board.services import clear_cache, milestone_readiness
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
+from tracker.items.queries import milestone_readiness
 from tracker.milestones import services
 from tracker.milestones.forms import MilestoneForm
 from tracker.workdays import services as workdays
@@ -31,7 +31,7 @@ def index():
         "milestones/index.html",
         event=event,
         milestones=services.all_milestones(event),
-        readiness=milestone_readiness(current_user, event, today),
+        readiness=milestone_readiness(current_user, event.id, today),
         holidays=workdays.holidays_until(event, today),
         today=today,
         can_manage=permissions.can_manage_milestones(current_user),
@@ -58,7 +58,6 @@ def _save(form: MilestoneForm, milestone, event):
         show_errors(form, error)
         return None
     db.session.commit()
-    clear_cache()
     flash(_("Milestone saved."), "success")
     warn_if_day_off(milestone.date)
     return redirect(url_for("milestones.index"))

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from tracker import permissions
 from tracker.clock import end_of_day, start_of_day
@@ -106,20 +106,17 @@ class GroupNotices:
 def board_notices(actor) -> list[GroupNotices]:
     """Open notices per group and level: one GROUP BY, honouring the actor's visibility."""
     query = (
-        select(Notice.group_id, Notice.level, func.count())
+        select(WorkGroup.code, WorkGroup.name, WorkGroup.name_en, Notice.level, func.count())
         .join(Item, Item.id == Notice.item_id)
+        .join(WorkGroup, WorkGroup.id == Notice.group_id)
         .where(Notice.status.in_(OPEN_STATUSES))
-        .group_by(Notice.group_id, Notice.level)
+        .group_by(WorkGroup.id, WorkGroup.code, WorkGroup.name, WorkGroup.name_en, WorkGroup.sort_order, Notice.level)
+        .order_by(WorkGroup.sort_order, WorkGroup.code)
     )
-    counts: dict = {}
-    for group_id, level, n in db.session.execute(permissions.visible_notices(query, actor, Item)):
-        counts.setdefault(group_id, {})[level] = n
-    if not counts:
-        return []
-    groups = db.session.scalars(
-        select(WorkGroup).where(WorkGroup.id.in_(counts)).order_by(WorkGroup.sort_order, WorkGroup.code)
-    )
-    return [GroupNotices(g.code, g.name, g.name_en, {lv: counts[g.id].get(lv, 0) for lv in LEVELS}) for g in groups]
+    groups: dict[str, GroupNotices] = {}
+    for code, name, name_en, level, n in db.session.execute(permissions.visible_notices(query, actor, Item)):
+        groups.setdefault(code, GroupNotices(code, name, name_en, dict.fromkeys(LEVELS, 0))).counts[level] = n
+    return list(groups.values())
 
 
 def red_listed(actor, limit: int = 20) -> list[Notice]:
@@ -128,7 +125,7 @@ def red_listed(actor, limit: int = 20) -> list[Notice]:
         select(Notice)
         .join(Item, Item.id == Notice.item_id)
         .where(Notice.level == "red", Notice.status.in_(OPEN_STATUSES))
-        .options(*row_options())
+        .options(contains_eager(Notice.item), joinedload(Notice.group, innerjoin=True))
         .order_by(Notice.reply_by, Notice.id)
         .limit(limit)
     )

@@ -183,7 +183,7 @@ def _send_mail(mailer, config, user, message, key: str, now: datetime) -> str | 
 
 def _deliver_emails(rows, users, events, now: datetime, today: date, policy) -> Counter:
     outcome: Counter = Counter()
-    config = smtp.mail_config(current_app.config)
+    config = policy.mail
     if config is None:
         for row in rows:
             finish(row, "skipped", now, policy, "SMTP is not configured")
@@ -217,14 +217,12 @@ def _deliver_emails(rows, users, events, now: datetime, today: date, policy) -> 
 
 
 def _deliver_webhooks(rows, groups, events, now: datetime, policy, posted: Counter) -> Counter:
-    from tracker.reminders.services import webhook_hosts
-
     outcome: Counter = Counter()
     by_group = defaultdict(list)
     for row in rows:
         by_group[row.group_id].append(row)
     session = webhook.new_session()
-    hosts = webhook_hosts()
+    hosts = policy.webhook_hosts
     for group_id, group_rows in by_group.items():
         group = groups[group_id]
         try:

@@ -1,10 +1,13 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker.clock import utcnow
+from tracker.event.services import event_timezone
+from tracker.reminders.run import run_reminders
 
 reminders_cli = AppGroup("reminders", help="Deadline reminders.")
 
@@ -17,10 +20,6 @@ def _parse_now(value: str | None) -> datetime:
     except ValueError:
         raise click.BadParameter("use an ISO date-time, e.g. 2026-06-01T08:30+08:00") from None
     if moment.tzinfo is None:  # a bare time is the event's local time
-        from zoneinfo import ZoneInfo
-
-        from tracker.event.services import event_timezone
-
         moment = moment.replace(tzinfo=ZoneInfo(event_timezone()))
     return moment.astimezone(UTC)
 
@@ -30,8 +29,6 @@ def _parse_now(value: str | None) -> datetime:
 @click.option("--dry-run", is_flag=True, help="Show what would be queued; queue and send nothing.")
 def run(now_text, dry_run):
     """Run one sweep: queue the reminders due at that time, then deliver what is due."""
-    from tracker.reminders.services import run_reminders
-
     now = _parse_now(now_text)
     result = run_reminders(now, dry_run=dry_run)
     queued = ", ".join(f"{rule} {n}" for rule, n in result["queued"].items())
@@ -46,6 +43,7 @@ def run(now_text, dry_run):
 @with_appcontext
 def scheduler():
     """Run the reminder scheduler alone (for installs where the web workers run with TRACKER_SCHEDULER=off)."""
+    # Imported here, not above: web workers load this module and must never load APScheduler.
     from tracker.reminders.scheduler import run_blocking
 
     click.echo("Reminder scheduler running; Ctrl-C stops it.")

@@ -31,9 +31,7 @@ class ReminderSettingsForm(FlaskForm):
     milestone_days = StringField(
         _l("Remind about a milestone this many days before it"), validators=[DataRequired(), Length(max=60)]
     )
-    count_working_days = BooleanField(
-        _l("Count these days in working days (holidays and 调休 included)")
-    )
+    count_working_days = BooleanField(_l("Count these days in working days (holidays and 调休 included)"))
     day_off_shift = RadioField(
         _l("A reminder that falls on a day off is sent"),
         choices=[

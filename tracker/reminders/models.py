@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
-from tracker.items.models import Item
 
 CHANNELS = ("inapp", "email", "webhook")
 # pending → sending → sent | skipped | failed (retried later) → … → dead (gave up)
@@ -134,16 +133,3 @@ class SchedulerLease(db.Model):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# The sweep selects open items by deadline window; this covering index keeps its work
-# proportional to the items due, not to all items, and off the item rows themselves.
-Index(
-    "ix_item_reminder_due",
-    Item.status,
-    Item.deadline,
-    Item.owner_id,
-    Item.group_id,
-    Item.is_confidential,
-    Item.milestone_id,
-)

@@ -18,7 +18,10 @@ checks a row against ``item_reminders`` again before delivering it.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 
+from tracker import permissions
+from tracker.notices.rules import LATE_RULES as NOTICE_RULES
 from tracker.workdays.rules import WorkCalendar
 
 OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
@@ -43,6 +46,10 @@ class Policy:
     working_days: bool = False
     day_off_shift: str = "on"
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # Where deliveries may go, read with the rest once per run: the hosts chat robots may post
+    # to, and the SMTP server (``smtp.MailConfig``; None sends no email).
+    webhook_hosts: tuple[str, ...] = ()
+    mail: Any = None
 
     def days_between(self, start: date, end: date) -> int:
         """``end - start`` in the policy's unit: calendar days, or working days by the calendar."""
@@ -211,3 +218,77 @@ def retry_at(now: datetime, attempts: int, policy: Policy) -> datetime | None:
 def is_current(rule: str, occurrence: date, due: list[Due]) -> bool:
     """A queued row is still worth sending when today's rules still produce it."""
     return any(d.rule == rule and d.occurrence == occurrence for d in due)
+
+
+class Loaded(Protocol):
+    """What the sender loaded for a batch of queued rows (``outbox.Batch``), by id."""
+
+    users: dict
+    groups: dict
+    items: dict
+    milestones: dict
+    milestone_groups: dict  # milestone id → groups with open items tied to it
+    milestone_public_groups: dict  # the same, counting only items a group chat may show
+
+
+def stale_reason(row, batch: Loaded, today: date, policy: Policy) -> str | None:
+    """Why a queued row must not be sent any more (None: send it). Checked just before sending.
+
+    Late-reply rows pass here on their recipient; their notice is checked by ``notices.stale_reason``.
+    """
+    user = batch.users.get(row.user_id) if row.user_id else None
+    if row.user_id:
+        if user is None or not user.is_active:
+            return "recipient inactive or removed"
+        if row.channel == "email" and (not user.email or not user.email_enabled):
+            return "recipient turned email off"
+        if row.rule == "digest" and user.digest_mode == "singles":
+            return "recipient does not want the digest"
+        if row.rule != "digest" and user.digest_mode == "digest":
+            return "recipient gets the digest instead"
+    if row.group_id:
+        group = batch.groups.get(row.group_id)
+        if group is None or not group.url:
+            return "work group has no webhook any more"
+    if row.rule == "digest":
+        return None if row.local_date == today else "superseded by a newer digest"
+    if row.rule in NOTICE_RULES:
+        return None
+    if row.milestone_id:
+        return _stale_milestone(row, batch, user, today, policy)
+    item = batch.items.get(row.item_id)
+    if item is None:
+        return "item deleted"
+    if not is_current(row.rule, row.local_date, item_reminders(item.status, item.deadline, today, policy)):
+        return f"no longer due (item {item.status}, deadline {item.deadline})"
+    if row.group_id:
+        if item.group_id != row.group_id:
+            return "item moved to another work group"
+        if not permissions.can_view_item(permissions.chat_robot_reader(), item):
+            return "item may not be shown in a group chat"
+        return None
+    if row.rule == "lead" and not permissions.leads_group(user, item.group_id):
+        return "recipient no longer leads the item's group"
+    if row.rule == "committee" and user.role != permissions.COMMITTEE:
+        return "recipient is no longer on the committee"
+    if row.rule not in ("lead", "committee") and item.owner_id != user.id:
+        return "item reassigned"
+    if not permissions.can_view_item(user, item):
+        return "item no longer visible to the recipient"
+    return None
+
+
+def _stale_milestone(row, batch: Loaded, user, today: date, policy: Policy) -> str | None:
+    milestone = batch.milestones.get(row.milestone_id)
+    if milestone is None or milestone.date is None:
+        return "milestone deleted"
+    due = milestone_reminder(milestone.date, today, policy)
+    if due is None or (due.rule, due.occurrence) != (row.rule, row.local_date):
+        return "milestone reminder no longer due"
+    if row.group_id:
+        groups = batch.milestone_public_groups.get(milestone.id, set())
+        return None if row.group_id in groups else "no open items of the group tied to the milestone"
+    groups = batch.milestone_groups.get(milestone.id, set())
+    if not user.group_ids & groups:
+        return "no open items of the recipient's groups tied to the milestone"
+    return None  # which of them the recipient may read is decided when composing

@@ -26,8 +26,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.clock import utcnow
+from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.reminders.models import SchedulerLease
+from tracker.reminders.run import run_reminders
+from tracker.reminders.services import get_settings
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "reminders"
@@ -79,8 +82,6 @@ def lease_holder(now: datetime) -> str | None:
 
 def tick(app: Flask, holder: str) -> None:
     """Every minute (and at digest time): sweep and send, if this process holds the lease."""
-    from tracker.reminders.services import run_reminders
-
     with app.app_context():
         try:
             now = utcnow()
@@ -96,9 +97,6 @@ def tick(app: Flask, holder: str) -> None:
 
 
 def _digest_trigger(app: Flask) -> CronTrigger:
-    from tracker.event.services import event_timezone
-    from tracker.reminders.services import get_settings
-
     with app.app_context():
         hour, minute = get_settings().digest_time.split(":")
         tz = event_timezone()

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from tracker import permissions
 from tracker.clock import local_date
+from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.reminders import messages, notices, rules, smtp, webhook
@@ -27,69 +28,7 @@ log = logging.getLogger(__name__)
 DIGEST_LIMIT = 50
 
 
-def stale_reason(row, batch: Batch, today: date, policy: rules.Policy) -> str | None:
-    """Why a queued row must not be sent any more (None: send it). Checked just before sending."""
-    user = batch.users.get(row.user_id) if row.user_id else None
-    if row.user_id:
-        if user is None or not user.is_active:
-            return "recipient inactive or removed"
-        if row.channel == "email" and (not user.email or not user.email_enabled):
-            return "recipient turned email off"
-        if row.rule == "digest" and user.digest_mode == "singles":
-            return "recipient does not want the digest"
-        if row.rule != "digest" and user.digest_mode == "digest":
-            return "recipient gets the digest instead"
-    if row.group_id:
-        group = batch.groups.get(row.group_id)
-        if group is None or not group.url:
-            return "work group has no webhook any more"
-    if row.rule == "digest":
-        return None if row.local_date == today else "superseded by a newer digest"
-    if row.rule in notices.RULES:
-        return notices.stale_reason(row, user, today)
-    if row.milestone_id:
-        return _stale_milestone(row, batch, user, today, policy)
-    item = batch.items.get(row.item_id)
-    if item is None:
-        return "item deleted"
-    if not rules.is_current(row.rule, row.local_date, rules.item_reminders(item.status, item.deadline, today, policy)):
-        return f"no longer due (item {item.status}, deadline {item.deadline})"
-    if row.group_id:
-        if item.group_id != row.group_id:
-            return "item moved to another work group"
-        if not permissions.can_view_item(permissions.chat_robot_reader(), item):
-            return "item may not be shown in a group chat"
-        return None
-    if row.rule == "lead" and not permissions.leads_group(user, item.group_id):
-        return "recipient no longer leads the item's group"
-    if row.rule == "committee" and user.role != permissions.COMMITTEE:
-        return "recipient is no longer on the committee"
-    if row.rule not in ("lead", "committee") and item.owner_id != user.id:
-        return "item reassigned"
-    if not permissions.can_view_item(user, item):
-        return "item no longer visible to the recipient"
-    return None
-
-
-def _stale_milestone(row, batch: Batch, user, today: date, policy: rules.Policy) -> str | None:
-    milestone = batch.milestones.get(row.milestone_id)
-    if milestone is None or milestone.date is None:
-        return "milestone deleted"
-    due = rules.milestone_reminder(milestone.date, today, policy)
-    if due is None or (due.rule, due.occurrence) != (row.rule, row.local_date):
-        return "milestone reminder no longer due"
-    if row.group_id:
-        groups = batch.milestone_public_groups.get(milestone.id, set())
-        return None if row.group_id in groups else "no open items of the group tied to the milestone"
-    groups = batch.milestone_groups.get(milestone.id, set())
-    if not user.group_ids & groups:
-        return "no open items of the recipient's groups tied to the milestone"
-    return None  # which of them the recipient may read is decided when composing
-
-
 def _locale(user) -> str:
-    from tracker.event.services import current_event
-
     if user is not None and user.locale:
         return user.locale
     event = current_event()
@@ -176,7 +115,7 @@ def deliver_inapp(row, batch: Batch, now: datetime, today: date, policy: rules.P
 
 def deliver_emails(rows, batch: Batch, now: datetime, today: date, policy: rules.Policy) -> Counter:
     outcome: Counter = Counter()
-    config = smtp.mail_config(current_app.config)
+    config = policy.mail
     if config is None:
         for row in rows:
             finish(row, "skipped", now, policy, "SMTP is not configured")
@@ -220,7 +159,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
     ``posted`` counts messages per robot over the whole run, across claim batches.
     """
     outcome: Counter = Counter()
-    hosts = _webhook_hosts()
+    hosts = policy.webhook_hosts
     by_group = defaultdict(list)
     for row in rows:
         by_group[row.group_id].append(row)
@@ -274,12 +213,6 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
     return outcome
 
 
-def _webhook_hosts() -> list[str]:
-    from tracker.reminders.services import webhook_hosts
-
-    return webhook_hosts()
-
-
 def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None = None) -> Counter:
     """Deliver everything due at ``now``; never raises for a delivery's failure."""
     token = uuid.uuid4().hex
@@ -293,7 +226,9 @@ def send_due(now: datetime, tz: str, policy: rules.Policy, *, limit: int | None 
         batch = load_batch(ids)
         ready = defaultdict(list)
         for row in batch.rows:
-            reason = stale_reason(row, batch, today, policy)
+            reason = rules.stale_reason(row, batch, today, policy)
+            if reason is None and row.rule in notices.RULES:
+                reason = notices.stale_reason(row, batch.users.get(row.user_id), today)
             if reason:
                 finish(row, "skipped", now, policy, reason)
                 outcome["skipped"] += 1

@@ -5,12 +5,10 @@ Services take the actor and ``now``; callers commit.
 
 import logging
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
@@ -19,7 +17,7 @@ from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
-from tracker.reminders import rules, webhook
+from tracker.reminders import rules, smtp, webhook
 from tracker.reminders.models import (
     DIGEST_MODES,
     Delivery,
@@ -71,6 +69,8 @@ def policy(settings: ReminderSettings | None = None) -> rules.Policy:
         working_days=bool(s.count_working_days),
         day_off_shift=s.day_off_shift or "on",
         calendar=workdays.calendar(),
+        webhook_hosts=tuple(webhook_hosts(s)),
+        mail=smtp.mail_config(current_app.config),
     )
 
 
@@ -266,52 +266,3 @@ def save_group_webhook(group_id: int, *, actor, url: str, fmt: str, secret: str 
     elif secret:
         group.webhook_secret = secret
     return group
-
-
-def run_reminders(now: datetime, *, dry_run: bool = False) -> dict:
-    """One sweep as if at ``now`` (queue what is due, including today's digest from its time on),
-    then deliver. ``dry_run`` reports what would be queued and changes nothing.
-
-    Never raises for a bad rule or delivery: the error is logged and the next run tries again.
-    """
-    from tracker.event.services import event_timezone
-    from tracker.notify import digest as activity_digest
-    from tracker.notify import sender as workflow_sender
-    from tracker.notify.rules import ACTIVITY_DIGEST
-    from tracker.reminders import sender, smtp, sweep
-
-    settings = get_settings()
-    rule_policy = policy(settings)
-    tz = event_timezone()
-    local_now = now.astimezone(ZoneInfo(tz))
-    with_digest = rules.digest_due(local_now, rule_policy) is not None
-    email = smtp.mail_config(current_app.config) is not None
-    try:
-        queued = sweep.run_sweep(
-            now,
-            local_now.date(),
-            rule_policy,
-            email=email,
-            with_digest=with_digest,
-            last_swept_on=settings.last_swept_on,
-        )
-        if with_digest:
-            queued[ACTIVITY_DIGEST] = activity_digest.queue(now, local_now.date())
-        if not dry_run and (settings.last_swept_on is None or settings.last_swept_on < local_now.date()):
-            settings.last_swept_on = local_now.date()
-            db.session.add(settings)
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("reminder sweep failed; it runs again at the next tick")
-        queued = {}
-    if dry_run:
-        db.session.rollback()
-        return {"queued": queued, "delivered": {}}
-    db.session.commit()
-    try:
-        delivered = dict(sender.send_due(now, tz, rule_policy) + workflow_sender.send_due(now, tz, rule_policy))
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("reminder delivery stopped; it resumes at the next tick")
-        delivered = {}
-    return {"queued": queued, "delivered": delivered}

@@ -221,9 +221,25 @@ def _late_between(sw: Sweep, days: int) -> list:
     return [Item.deadline.in_(rules.escalation_deadlines(sw.today, days, sw.catch_up, sw.policy))]
 
 
+def _leads():
+    """Items joined with the leads of their group, reached from the leads (a few per group).
+
+    Joined from all memberships instead, PostgreSQL walks every member of every group
+    with a late item and only then drops those who are not leads (80,000 rows for 500).
+    """
+    leads = (
+        select(group_membership.c.user_id, group_membership.c.group_id)
+        .join(User, User.id == group_membership.c.user_id)
+        .where(User.role == "lead")
+        .cte("leads")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return Item.__table__.join(leads, leads.c.group_id == Item.group_id).join(User, User.id == leads.c.user_id)
+
+
 def escalate_to_leads(sw: Sweep) -> int:
-    where = [OPEN, *_late_between(sw, sw.policy.lead_overdue_days), User.role == "lead"]
-    return _to_users(sw, _members(), where, target=ITEM, rule="lead", occurrence=Item.deadline, single=True)
+    where = [OPEN, *_late_between(sw, sw.policy.lead_overdue_days)]
+    return _to_users(sw, _leads(), where, target=ITEM, rule="lead", occurrence=Item.deadline, single=True)
 
 
 def escalate_to_committee(sw: Sweep) -> int:

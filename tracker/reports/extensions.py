@@ -9,11 +9,11 @@ from sqlalchemy.orm import aliased
 
 from tracker import permissions
 from tracker.auth.models import User
-from tracker.board.sql_dates import as_date
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import ExtensionRequest, Item
 from tracker.items.rules import OPEN_STATUSES
+from tracker.sql_dates import as_date
 
 LIST_LIMIT = 500
 

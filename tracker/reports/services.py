@@ -14,7 +14,6 @@ from sqlalchemy import Date, and_, case, cast, exists, func, select, type_coerce
 
 from tracker import permissions
 from tracker.auth.models import User
-from tracker.board.sql_dates import as_date
 from tracker.clock import start_of_day
 from tracker.errors import PermissionDenied
 from tracker.event.models import Event
@@ -24,6 +23,7 @@ from tracker.items.ledger import DEADLINE_MOVES
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from tracker.reports.extensions import ExtensionWeek, extension_week
+from tracker.sql_dates import as_date
 
 RED_LIST_LIMIT = 500
 

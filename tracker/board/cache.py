@@ -1,0 +1,78 @@
+"""The board's cache: one entry per (data version, event-local date, visibility).
+
+The data version is read in one statement from two single-row counters, both
+written in the same transaction as the change they count, so a write in any
+process gives every process a new key and nobody has to clear anything:
+
+- the ledger head: every change to an item appends to the ledger;
+- the reference version: bumped by any flush that adds, changes or deletes the
+  event, a work group, a milestone or a working day, whichever door made it.
+"""
+
+import time
+
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, update
+
+from tracker.board.models import ReferenceVersion
+from tracker.event.models import Event
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items.models import LedgerHead
+from tracker.milestones.models import Milestone
+from tracker.workdays.models import WorkingDay
+
+REFERENCE_MODELS = (Event, WorkGroup, Milestone, WorkingDay)
+CACHE_LIMIT = 512
+
+
+def data_version() -> tuple:
+    """(ledger entries, last hash, reference version), changing with every write the board shows."""
+
+    def one(column, model):
+        return select(column).where(model.id == 1).scalar_subquery()
+
+    row = db.session.execute(
+        select(
+            one(LedgerHead.entries, LedgerHead),
+            one(LedgerHead.last_hash, LedgerHead),
+            one(ReferenceVersion.version, ReferenceVersion),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _bump_on_reference_change(session, _flush_context, _instances) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if not any(isinstance(obj, REFERENCE_MODELS) for obj in changed):
+        return
+    connection = session.connection()
+    table = ReferenceVersion.__table__
+    bumped = connection.execute(update(table).where(table.c.id == 1).values(version=table.c.version + 1))
+    if bumped.rowcount == 0:  # a database made without migrations (tests); the migration adds the row
+        connection.execute(insert(table).values(id=1, version=1))
+
+
+def watch_reference_data() -> None:
+    """Bump the reference version from every session flush that touches reference data."""
+    if not sa_event.contains(db.session, "before_flush", _bump_on_reference_change):
+        sa_event.listen(db.session, "before_flush", _bump_on_reference_change)
+
+
+def _entries() -> dict:
+    return current_app.extensions.setdefault("board_cache", {})
+
+
+def cached(key: tuple, compute):
+    """The value for ``key``, computed at most once per ``BOARD_CACHE_SECONDS`` in this process."""
+    entries = _entries()
+    hit = entries.get(key)
+    clock = time.monotonic()
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    value = compute()
+    if len(entries) >= CACHE_LIMIT:
+        entries.clear()
+    entries[key] = (clock + current_app.config.get("BOARD_CACHE_SECONDS", 60), value)
+    return value
