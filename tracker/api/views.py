@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
 from tracker.admin import services as admin_services
-from tracker.api import auth, errors, exercises, extension_requests, fields, pages, shapes
+from tracker.api import auth, errors, exercises, extension_requests, fields, notices, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
 from tracker.clock import utcnow
@@ -35,6 +35,7 @@ csrf.exempt(bp)
 errors.register(bp)
 # The token and documentation pages are HTML, outside /api/v1, with the app's HTML errors.
 bp.record_once(lambda state: state.app.register_blueprint(pages.bp))
+bp.record_once(lambda state: state.app.register_blueprint(notices.bp))
 PUBLIC = frozenset({"api.openapi"})
 NOTIFICATIONS_PER_PAGE = 100  # the most reminders.services hands out at once
 

@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import update
 
+from tracker.auth import two_factor
+from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.extensions import db, login_manager
 
@@ -95,8 +97,6 @@ def _record_activity(user) -> None:
     now = utcnow()
     if user.seen_at is not None and now - user.seen_at < SEEN_PRECISION:
         return
-    from tracker.auth.models import User
-
     # The write opens its own transaction, as SQLite wants (see api.services._record_use).
     user_id = user.id
     db.session.rollback()
@@ -109,8 +109,6 @@ ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.la
 
 def enforce_two_factor():
     """Where admins require it, admin and committee users set up 2FA before anything else."""
-    from tracker.auth import two_factor
-
     if request.endpoint in ENROLMENT_ENDPOINTS or not two_factor.must_enrol(current_user):
         return None
     if request.path.startswith("/api/"):
@@ -126,8 +124,6 @@ def signed_in_recently(max_age_minutes: int = 15) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from tracker.auth.models import User
-
     user_pk, _, token = user_id.partition(":")
     if not user_pk.isdigit() or not token:
         return None

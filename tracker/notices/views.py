@@ -18,7 +18,7 @@ from tracker.items import evidence
 from tracker.items import services as item_services
 from tracker.items.models import Item
 from tracker.items.queries import count
-from tracker.notices import api, labels, queries, rules, services, settings
+from tracker.notices import labels, queries, rules, services, settings
 from tracker.notices.forms import (
     CloseForm,
     EscalateForm,
@@ -31,7 +31,6 @@ from tracker.notices.forms import (
 from tracker.routing import page_number
 
 bp = Blueprint("notices", __name__)
-bp.record_once(lambda state: state.app.register_blueprint(api.bp))
 bp.record_once(lambda state: labels.register(state.app))
 
 STEP_FORMS = {"reply": ReplyForm, "close": CloseForm, "escalate": EscalateForm, "interview": InterviewForm}

@@ -3,7 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from tracker.admin.forms import WEBHOOK_FORMATS
+WEBHOOK_FORMATS = [
+    ("generic", _l("Generic JSON")),
+    ("wecom", _l("WeCom robot")),
+    ("dingtalk", _l("DingTalk robot")),
+    ("feishu", _l("Feishu robot")),
+]
 
 DIGEST_CHOICES = [
     ("both", _l("Single reminders and the daily digest")),
@@ -31,9 +36,7 @@ class ReminderSettingsForm(FlaskForm):
     milestone_days = StringField(
         _l("Remind about a milestone this many days before it"), validators=[DataRequired(), Length(max=60)]
     )
-    count_working_days = BooleanField(
-        _l("Count these days in working days (holidays and 调休 included)")
-    )
+    count_working_days = BooleanField(_l("Count these days in working days (holidays and 调休 included)"))
     day_off_shift = RadioField(
         _l("A reminder that falls on a day off is sent"),
         choices=[
