@@ -25,7 +25,8 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     login_manager.login_message = _l("Please sign in to see this page.")
-    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=app.config["SESSION_MAX_HOURS"]))
+    if app.config["REMEMBER_COOKIE_DURATION"] is None:
+        app.config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.before_request(enforce_session_lifetime)
 

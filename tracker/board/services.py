@@ -145,7 +145,7 @@ def cached(key: tuple, compute):
     value = compute()
     if len(cache) >= CACHE_LIMIT:
         cache.clear()
-    cache[key] = (clock + current_app.config.get("BOARD_CACHE_SECONDS", 60), value)
+    cache[key] = (clock + current_app.config["BOARD_CACHE_SECONDS"], value)
     return value
 
 
