@@ -24,10 +24,6 @@ def _is_owner(user, item) -> bool:
     return item.owner_id is not None and item.owner_id == user.id
 
 
-def is_admin(user) -> bool:
-    return user.role == ADMIN
-
-
 def leads_group(user, group_id) -> bool:
     return user.role == LEAD and _in_group(user, group_id)
 

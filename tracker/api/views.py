@@ -18,6 +18,7 @@ from tracker.admin import services as admin_services
 from tracker.api import auth, errors, exercises, extension_requests, fields, notices, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
+from tracker.calendar.services import calendar_url
 from tracker.clock import utcnow
 from tracker.errors import Conflict
 from tracker.event.services import current_event, local_today
@@ -136,12 +137,7 @@ def create_milestone():
 def me():
     user = auth.actor()
     body = shapes.user_json(user)
-    try:
-        from tracker.calendar.services import calendar_url
-    except ImportError:
-        calendar_url = None
-    if calendar_url is not None:
-        body["calendar_url"] = calendar_url(user)
+    body["calendar_url"] = calendar_url(user)
     return jsonify(body)
 
 

@@ -108,11 +108,6 @@ def worst_light(lights) -> str:
     return max(lights, key=LIGHT_ORDER.__getitem__, default="green")
 
 
-def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
-    if old != new and not reason.strip():
-        raise TransitionError("a deadline change needs a reason")
-
-
 def normalise_text(value: str | None, *, multiline: bool = True) -> str:
     """Text as it is stored: Unix line endings, no trailing spaces on any line, no blank
     lines around it; a one-line field keeps no line breaks at all.

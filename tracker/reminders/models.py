@@ -9,7 +9,6 @@ from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
 from tracker.items.models import Item
 
-CHANNELS = ("inapp", "email", "webhook")
 # pending → sending → sent | skipped | failed (retried later) → … → dead (gave up)
 STATUSES = ("pending", "sending", "sent", "skipped", "failed", "dead")
 CLAIMABLE = ("pending", "failed")

@@ -22,7 +22,6 @@ from datetime import date, datetime, time, timedelta
 from tracker.workdays.rules import WorkCalendar
 
 OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
-SINGLE_ITEM_RULES = ("overdue", "lead", "committee")
 
 
 @dataclass(frozen=True)
