@@ -104,9 +104,7 @@ def plan_import(
     plan = ImportPlan(filename=filename)
     config = current_app.config
     try:
-        plan.sheet = read_sheet(
-            data, max_bytes=config["IMPORT_MAX_BYTES"], max_rows=config["IMPORT_MAX_ROWS"]
-        )
+        plan.sheet = read_sheet(data, max_bytes=config["IMPORT_MAX_BYTES"], max_rows=config["IMPORT_MAX_ROWS"])
     except SheetError as error:
         plan.file_error = str(error.message)
         return plan
