@@ -45,6 +45,12 @@ def item_notices(item):
 
 
 @bp.app_template_global()
+def may_issue_notice(item, notices) -> bool:
+    """Whether the item page offers a new notice: a reviewer, work not finished, no notice still open."""
+    return permissions.can_issue_notices(current_user) and not item.is_finished and not any(n.is_open for n in notices)
+
+
+@bp.app_template_global()
 def notices_awaiting_me():
     return queries.awaiting_me(current_user) if current_user.is_authenticated else []
 

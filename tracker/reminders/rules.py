@@ -19,9 +19,8 @@ checks a row against ``item_reminders`` again before delivering it.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from tracker.items.rules import OPEN_STATUSES  # submitted, closed and cancelled are never reminded
 from tracker.workdays.rules import WorkCalendar
-
-OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tracker.event.services import current_event, event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
 from tracker.items.queries import filtered_items
+from tracker.items.rules import Status
 from tracker.spreadsheets import layout, writer
 from tracker.spreadsheets.filter_text import describe_filters
 
@@ -68,7 +69,7 @@ def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
             "status": layout.value_name("status", item.status, lang),
             "progress": item.progress,
             "latest_note": notes.get(item.id, ""),
-            "closed_on": local_date(item.closed_at, tz) if item.status == "closed" and item.closed_at else None,
+            "closed_on": local_date(item.closed_at, tz) if item.status == Status.CLOSED and item.closed_at else None,
             "version": item.version,
         }
 
