@@ -18,7 +18,7 @@ def _is_config(node: ast.expr) -> bool:
 def _settings_read(root: Path = ROOT) -> dict[str, list[str]]:
     """Each constant key read from a config mapping in ``root/tracker``, with where it is read."""
     found: dict[str, list[str]] = {}
-    for path in sorted((root / "tracker").rglob("*.py")):
+    for path in [*sorted((root / "tracker").rglob("*.py")), *sorted(root.glob("run.py"))]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             key = None
             if isinstance(node, ast.Subscript) and _is_config(node.value):
