@@ -89,6 +89,7 @@ def _fuzz(operation, headers: dict, **strategy_args) -> None:
     run()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["admin", "lead", "external"])
 def test_fuzzing_finds_no_server_error_or_broken_shape(app, world, role):
     """A few generated requests per operation, valid and invalid, on random and on real item ids."""

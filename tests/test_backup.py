@@ -16,6 +16,8 @@ from tracker.items import services
 from tracker.items.ledger import verify_chain
 from tracker.items.models import Item, LedgerEntry
 
+pytestmark = pytest.mark.slow  # concurrency: backups under load
+
 WARM_UP = 15  # commits before the first backup, so there is data to miss
 
 

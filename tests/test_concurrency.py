@@ -2,11 +2,15 @@
 
 import threading
 
+import pytest
+
 from tests.factories import NOW
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import ledger, services
 from tracker.items.models import Item, LedgerEntry
+
+pytestmark = pytest.mark.slow  # concurrency
 
 ROUNDS = 25
 

@@ -32,6 +32,8 @@ from tracker.items import ledger
 from tracker.items.models import Item, LedgerEntry
 from tracker.reminders.models import Delivery, Notification
 
+pytestmark = pytest.mark.slow  # crash
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")

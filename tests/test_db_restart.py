@@ -17,9 +17,12 @@ from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.extensions import db
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TRACKER_TEST_DATABASE_URL"), reason="needs PostgreSQL (TRACKER_TEST_DATABASE_URL)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.environ.get("TRACKER_TEST_DATABASE_URL"), reason="needs PostgreSQL (TRACKER_TEST_DATABASE_URL)"
+    ),
+]
 
 
 @pytest.fixture

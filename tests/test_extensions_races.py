@@ -20,6 +20,8 @@ from tracker.groups.models import WorkGroup
 from tracker.items import ledger
 from tracker.items.models import ExtensionRequest, Item, LedgerEntry
 
+pytestmark = pytest.mark.slow  # concurrency
+
 ROUNDS = 4
 
 

@@ -13,6 +13,8 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
 
+pytestmark = pytest.mark.slow  # fuzzing
+
 FORM_ROWS = [row for row in TABLE if row.method == "POST" and row.json is None and not row.path.startswith("/api/")]
 GET_ROWS = [row for row in TABLE if row.method == "GET"]
 FORM_NAMES = (

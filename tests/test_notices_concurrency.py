@@ -3,6 +3,7 @@
 import threading
 from datetime import date
 
+import pytest
 from sqlalchemy import delete, select
 
 from tests.factories import NOW, make_item
@@ -13,6 +14,8 @@ from tracker.items import ledger
 from tracker.items.models import Item
 from tracker.notices import services
 from tracker.notices.models import Notice
+
+pytestmark = pytest.mark.slow  # concurrency
 
 ROUNDS = 12
 

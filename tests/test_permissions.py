@@ -5,6 +5,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from tracker import permissions as p
+from tracker.items.rules import FINISHED_STATUSES
 
 CG, JS = 1, 2
 
@@ -19,6 +20,7 @@ def item(group=CG, owner=None, confidential=False, status="in_progress", submitt
         owner_id=owner,
         is_confidential=confidential,
         status=status,
+        is_finished=status in FINISHED_STATUSES,
         submitted_by_id=submitted_by,
         supporting_groups=[NS(id=g) for g in supporting],
     )

@@ -16,6 +16,8 @@ from tracker.groups.models import WorkGroup
 from tracker.reminders import outbox, scheduler, sender, services, sweep
 from tracker.reminders.models import Delivery, Notification
 
+pytestmark = pytest.mark.slow  # concurrency
+
 NOW = local(DEADLINE - timedelta(days=3))
 TODAY = DEADLINE - timedelta(days=3)
 

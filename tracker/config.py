@@ -9,8 +9,11 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 
 
 class DefaultConfig:
+    """Every setting the code reads, with its default (a test keeps it so)."""
+
     SECRET_KEY = DEFAULT_SECRET_KEY
     DATABASE_URL = None  # None: SQLite at instance/tracker.db
+    SQLALCHEMY_DATABASE_URI = None  # set from DATABASE_URL at start
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SMTP_HOST = None
     SMTP_PORT = 25
@@ -22,8 +25,23 @@ class DefaultConfig:
     SCHEDULER = "on"
     BABEL_DEFAULT_LOCALE = "zh_CN"
     LANGUAGES = ("zh_CN", "en")
+    # The site's address for links that leave the page (feeds, emails, chat); never the Host header.
+    BASE_URL = "http://localhost:5000"
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    EVIDENCE_DIR = None  # None: instance/evidence
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    # Spreadsheet imports: kept uploads, the file's limits, and the parsing process's budget.
+    IMPORT_DIR = None  # None: instance/imports
+    IMPORT_KEEP_PER_USER = 5
+    IMPORT_KEEP_BYTES_PER_USER = 30 * 1024 * 1024
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20000
+    # A zip that inflates beyond this is a zip bomb, not a ledger (a 20,000-row ledger inflates to ~30 MB).
+    IMPORT_MAX_INFLATED_BYTES = 100 * 1024 * 1024
+    IMPORT_PARSE_SECONDS = 30
+    IMPORT_PARSE_MEMORY_MB = 1024
+    # How long a computed board is reused; writes to items show at once (the data version changes).
+    BOARD_CACHE_SECONDS = 60
     ITEMS_PER_PAGE = 50
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30
@@ -41,14 +59,16 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
+    REMEMBER_COOKIE_DURATION = None  # None: SESSION_MAX_HOURS
+    WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PRODUCTION = False
     PROXY_COUNT = 0  # reverse proxies in front (X-Forwarded-For/-Proto are trusted from that many)
-    # Chat-robot hosts that may resolve to private or loopback addresses and use any port
-    # (an on-premises receiver). Only the operator sets this; admins cannot from the pages.
     # Keys the ledger's hash chain (HMAC-SHA256); keep it out of the database and its backups.
     # Unset: new entries are chained with plain SHA-256 and `ledger verify` says so.
     LEDGER_KEY = None
+    # Chat-robot hosts that may resolve to private or loopback addresses and use any port
+    # (an on-premises receiver). Only the operator sets this; admins cannot from the pages.
     WEBHOOK_INTERNAL_HOSTS: tuple[str, ...] = ()
 
 
@@ -63,7 +83,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def _set_database_uri(app: Flask) -> None:
-    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    url = app.config["DATABASE_URL"] or app.config["SQLALCHEMY_DATABASE_URI"]
     if not url:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "tracker.db")
@@ -74,9 +94,9 @@ def _set_database_uri(app: Flask) -> None:
 
 def check_production(app: Flask) -> None:
     """Refuse to serve production with a guessable secret key or the debugger on."""
-    if not app.config.get("PRODUCTION"):
+    if not app.config["PRODUCTION"]:
         return
-    key = app.config.get("SECRET_KEY")
+    key = app.config["SECRET_KEY"]
     if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 16:
         raise RuntimeError("TRACKER_SECRET_KEY must be set to a long random value in production")
     if app.debug:

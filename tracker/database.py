@@ -4,20 +4,30 @@ A deferred SQLite transaction that reads and later writes fails at once with
 "database is locked" when another writer committed in between, busy timeout or
 not. So every transaction that may write starts with ``BEGIN IMMEDIATE`` (taking
 the write lock up front and waiting for it); read-only requests use a plain
-``BEGIN`` and never block writers under WAL.
+``BEGIN`` and never block writers under WAL. The listeners go on the app's own engines, so
+another engine in the same process (a script, a second app) keeps its own settings.
 """
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from tracker.extensions import db
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 BUSY_TIMEOUT_MS = 15000
 
 
-@event.listens_for(Engine, "connect")
+def init_sqlite(app: Flask) -> None:
+    """Register the SQLite settings on the app's engines (after ``db.init_app``, before any connection)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _configure_sqlite)
+                event.listen(engine, "begin", _begin_sqlite)
+
+
 def _configure_sqlite(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -30,9 +40,6 @@ def _configure_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
-    if conn.dialect.name != "sqlite":
-        return
     read_only = has_request_context() and request.method in READ_METHODS
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,5 +1,6 @@
 """Language and time zone at the edges: locale choice, date filters, catalogs."""
 
+from collections.abc import Callable
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -11,18 +12,17 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
-from tracker.event.services import current_event, event_timezone
 from tracker.extensions import babel
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
-def select_locale() -> str:
+def select_locale(event_locale: Callable[[], str | None]) -> str:
     """The user's saved choice, else the browser's Accept-Language, else the event default."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and scheduler: the event's language
-        return _event_locale()
+        return event_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -30,12 +30,7 @@ def select_locale() -> str:
     best = request.accept_languages.best_match(["zh", "zh_CN", "zh-CN", "en"])
     if best:
         return "en" if best.startswith("en") else "zh_CN"
-    return _event_locale()
-
-
-def _event_locale() -> str:
-    event = current_event()
-    return event.default_locale if event else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return event_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def html_lang() -> str:
@@ -65,8 +60,9 @@ def readable_moment(moment: datetime) -> str:
     return format_datetime(moment, DATE_PATTERNS[_language()] + f"'{separator}'HH:mm")
 
 
-def init_babel(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=event_timezone)
+def init_babel(app: Flask, *, event_locale: Callable[[], str | None], event_timezone: Callable) -> None:
+    """Flask-Babel with the event's language as the last resort and its time zone for every date."""
+    babel.init_app(app, locale_selector=lambda: select_locale(event_locale), timezone_selector=event_timezone)
     # Flask-Babel caches the locale on ``g``; a request inside a longer-lived app context
     # (a CLI command or a test's context) must still choose its own language.
     app.before_request(refresh)

@@ -24,10 +24,6 @@ def _is_owner(user, item) -> bool:
     return item.owner_id is not None and item.owner_id == user.id
 
 
-def is_admin(user) -> bool:
-    return user.role == ADMIN
-
-
 def leads_group(user, group_id) -> bool:
     return user.role == LEAD and _in_group(user, group_id)
 
@@ -102,7 +98,7 @@ def can_create_item(user, group_id) -> bool:
 
 def can_edit_item(user, item) -> bool:
     """Change the item's fields (title, measures, deadline, owner …)."""
-    if item.status in ("closed", "cancelled"):
+    if item.is_finished:
         return False
     return user.role in OVERSIGHT or leads_group(user, item.group_id)
 
@@ -142,7 +138,7 @@ def _supporting_ids(item) -> frozenset[int]:
 def can_contribute(user, item) -> bool:
     """Add progress notes and evidence: the owner, the group's leads, oversight, and the members of
     the supporting groups (配合单位), who do part of the work."""
-    if item.status in ("closed", "cancelled") or not can_view_item(user, item):
+    if item.is_finished or not can_view_item(user, item):
         return False
     if user.role in OVERSIGHT or leads_group(user, item.group_id) or _is_owner(user, item):
         return True

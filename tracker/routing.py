@@ -33,15 +33,12 @@ def page_number(args) -> int:
     return min(max(args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
-DEFAULT_BASE_URL = "http://localhost:5000"
-
-
 def base_url() -> str:
     """The site's address for links that leave the page (feeds, emails, chat): TRACKER_BASE_URL.
 
     Never the request's Host header, which the client chooses.
     """
-    return (current_app.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def external_url(endpoint: str, **values) -> str:

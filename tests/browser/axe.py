@@ -1,9 +1,9 @@
-"""axe-core, vendored under static/vendor/axe, run inside the page under test."""
+"""axe-core, vendored under tests/browser/vendor/axe (never served by the app), run inside the page under test."""
 
 from pathlib import Path
 
 AXE_VERSION = "4.14.1"
-AXE_PATH = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe" / "axe.min.js"
+AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 # WCAG 2.0/2.1 A and AA rules, plus axe's best practices (headings, landmarks, regions).
 RUN_OPTIONS = {

@@ -12,7 +12,7 @@ from tests.browser.axe import axe_violations, describe, horizontal_overflow, low
 from tests.browser.conftest import DEMO_SIGN_INS, T, live_server, new_page, sign_in
 from tracker.clock import utcnow
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DESKTOP = {"width": 1280, "height": 800}
 # 360 px: a small phone. 640 px: a 1280 px window zoomed to 200 %.

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from tests.browser.axe import axe_violations, describe
 from tests.browser.conftest import T, new_page, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("t", ["zh_CN", "en"], indirect=True)

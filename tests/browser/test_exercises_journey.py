@@ -14,7 +14,7 @@ from tracker.exercises.models import ExerciseCheck
 from tracker.extensions import db
 from tracker.items.models import Item
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 360, "height": 740}
 SHOTS = os.environ.get("WALLCHART_SHOTS")  # a folder to keep screenshots in, for looking at the pages

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import DEMO_SIGN_INS, T, new_page, sign_in
 from tests.browser.test_accessibility import Audit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DESKTOP = {"width": 1280, "height": 800}
 

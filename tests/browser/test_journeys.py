@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import T, new_page, sign_in, tiny_png
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_admin_sets_up_the_event_groups_and_people(browser, server, t: T):

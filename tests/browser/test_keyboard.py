@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.conftest import T, new_page, tiny_png
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MAX_TABS = 90
 FOCUS_STATE = """() => {

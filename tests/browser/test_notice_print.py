@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.notices import services
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # A realistic requirement: several sentences, as an office writes them.
 REQUIREMENT = (

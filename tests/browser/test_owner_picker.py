@@ -8,7 +8,7 @@ from tests.browser.conftest import T, new_page, sign_in
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GROUP_LABELS = {
     "zh_CN": {"CG": "CG · 场馆建设与无障碍环境组", "JS": "JS · 竞赛组织组"},

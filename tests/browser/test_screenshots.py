@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_SIGN_INS, T, launch, new_page, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

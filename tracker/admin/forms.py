@@ -23,12 +23,6 @@ ROLE_LABELS = {
     "member": _l("Member (responsible person)"),
     "external": _l("Third-party team member"),
 }
-WEBHOOK_FORMATS = [
-    ("generic", _l("Generic JSON")),
-    ("wecom", _l("WeCom robot")),
-    ("dingtalk", _l("DingTalk robot")),
-    ("feishu", _l("Feishu robot")),
-]
 
 
 class EventForm(FlaskForm):

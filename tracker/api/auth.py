@@ -69,7 +69,7 @@ def no_store_for_tokens(response):
 
 def _check_csrf() -> None:
     """A session can be ridden by another site's form; a bearer token cannot, so only sessions need this."""
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+    if not current_app.config["WTF_CSRF_ENABLED"]:
         return
     token = next((request.headers[h] for h in CSRF_HEADERS if h in request.headers), None)
     try:

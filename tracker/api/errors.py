@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from tracker.errors import Conflict, DomainError, answer_without_database
+from tracker.error_pages import answer_without_database
+from tracker.errors import Conflict, DomainError
 from tracker.extensions import db
 
 # Services name fields as the database does; the API names them as its clients do.

@@ -16,6 +16,7 @@ from tracker.clock import utcnow
 from tracker.event.services import local_today
 from tracker.exercises import rules, services
 from tracker.exercises.models import KINDS, ChecklistTemplate
+from tracker.exercises.services import LIMITS
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import SEVERITIES
@@ -23,9 +24,9 @@ from tracker.items.queries import count
 
 EXERCISE = {
     "kind": Field("string", enum=KINDS),
-    "title": Field("string", min_length=1, max_length=200),
+    "title": Field("string", min_length=1, max_length=LIMITS["title"]),
     "date": Field("date", "The day it is held."),
-    "venue": Field("string", max_length=200),
+    "venue": Field("string", max_length=LIMITS["venue"]),
     "group": Field("string", "The responsible work group's code.", min_length=1, max_length=16),
     "milestone": Field("integer", "The milestone it belongs to.", nullable=True, minimum=1, maximum=2**31 - 1),
     "template": Field("string", "A checklist code; its newest version is copied.", nullable=True, max_length=64),
@@ -40,8 +41,8 @@ ANSWER = {
     "result": Field(
         "string", "Empty or null: the pass rule judges the value.", nullable=True, enum=("pass", "fail", "na", "")
     ),
-    "value": Field("string", "The measured value, e.g. 0.85 or 1:15.", nullable=True, max_length=40),
-    "note": Field("string", nullable=True, max_length=2000),
+    "value": Field("string", "The measured value, e.g. 0.85 or 1:15.", nullable=True, max_length=LIMITS["value"]),
+    "note": Field("string", nullable=True, max_length=LIMITS["note"]),
 }
 FINDING = {
     "check": Field("integer", minimum=1, maximum=2**31 - 1),

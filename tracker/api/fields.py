@@ -15,7 +15,14 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.items.queries import SORTS
-from tracker.items.rules import ACTIONS, STATUS_GROUPS
+from tracker.items.rules import (
+    ACTIONS,
+    DEADLINE_REASON_LIMIT,
+    EXTENSION_REASON_LIMIT,
+    NOTE_LIMIT,
+    STATUS_GROUPS,
+)
+from tracker.items.rules import TEXT_LIMITS as LIMITS
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
 from tracker.routing import MAX_PAGE
 
@@ -61,11 +68,11 @@ ITEM_FILTERS = {
 }
 
 ITEM = {
-    "code": Field("string", "The sheet's number (序号).", nullable=True, max_length=32),
+    "code": Field("string", "The sheet's number (序号).", nullable=True, max_length=LIMITS["code"]),
     "kind": Field("string", enum=KINDS),
-    "title": Field("string", min_length=1, max_length=300),
-    "description": Field("string", max_length=5000),
-    "source": Field("string", max_length=200),
+    "title": Field("string", min_length=1, max_length=LIMITS["title"]),
+    "description": Field("string", max_length=LIMITS["description"]),
+    "source": Field("string", max_length=LIMITS["source"]),
     "key_area": Field("string", nullable=True, enum=KEY_AREAS),
     "severity": Field("string", enum=SEVERITIES),
     "group": Field("string", "Responsible group's code (责任单位).", max_length=16),
@@ -73,27 +80,27 @@ ITEM = {
         "array", "Supporting groups' codes (配合单位).", items=Field("string", max_length=16), max_items=50
     ),
     "owner": Field("string", "Responsible person's username (责任人).", nullable=True, max_length=64),
-    "measures": Field("string", max_length=5000),
+    "measures": Field("string", max_length=LIMITS["measures"]),
     "deadline": Field("date", "End of this day in the event's time zone (整改时限).", nullable=True),
-    "acceptance_criteria": Field("string", max_length=2000),
+    "acceptance_criteria": Field("string", max_length=LIMITS["acceptance_criteria"]),
     "found_on": Field("date", nullable=True),
-    "venue": Field("string", max_length=200),
-    "remarks": Field("string", max_length=2000),
+    "venue": Field("string", max_length=LIMITS["venue"]),
+    "remarks": Field("string", max_length=LIMITS["remarks"]),
     "milestone": Field("integer", "Milestone id.", nullable=True),
     "confidential": Field("boolean", "Only the group, the committee and admins see it."),
 }
 ITEM_PATCH = {
     **ITEM,
     "version": Field("integer", "The version you edited (or send If-Match)."),
-    "reason": Field("string", "Why the deadline changes; required when it does.", max_length=500),
+    "reason": Field("string", "Why the deadline changes; required when it does.", max_length=DEADLINE_REASON_LIMIT),
 }
 
 TRANSITION = {
     "action": Field("string", enum=ACTIONS),
-    "note": Field("string", "Reason; required for reject, reopen and cancel.", max_length=5000),
+    "note": Field("string", "Reason; required for reject, reopen and cancel.", max_length=NOTE_LIMIT),
 }
 PROGRESS = {
-    "note": Field("string", max_length=5000),
+    "note": Field("string", max_length=NOTE_LIMIT),
     "progress": Field("integer", "Progress in percent.", minimum=0, maximum=100),
 }
 
@@ -222,11 +229,11 @@ NOTIFICATIONS_READ = {
 INBOX_LIMIT = 100  # items per inbox section
 EXTENSION_REQUEST = {
     "deadline": Field("date", "The new deadline asked for: not before today, later than the current one."),
-    "reason": Field("string", "Why more time is needed (required).", min_length=1, max_length=2000),
+    "reason": Field("string", "Why more time is needed (required).", min_length=1, max_length=EXTENSION_REASON_LIMIT),
 }
 EXTENSION_DECISION = {
     "decision": Field("string", enum=("approve", "refuse")),
-    "note": Field("string", "The reviewer's note; required to refuse.", max_length=5000),
+    "note": Field("string", "The reviewer's note; required to refuse.", max_length=NOTE_LIMIT),
 }
 EXTENSION_FILTERS = {
     "status": Field("string", enum=("pending", "approved", "refused")),

@@ -1,10 +1,9 @@
 """The OpenAPI 3.1 description of /api/v1, built from the same field specs the views check."""
 
-from tracker.api import exercises, fields
+from tracker.api import exercises, fields, notices_openapi
 from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
-from tracker.notices import openapi as notices_openapi
 from tracker.notify.inbox import ITEM_SECTIONS
 from tracker.notify.rules import KINDS as NOTIFY_KINDS
 

@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
 from tracker.admin import services as admin_services
-from tracker.api import auth, errors, exercises, extension_requests, fields, pages, shapes
+from tracker.api import auth, errors, exercises, extension_requests, fields, notices, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
 from tracker.board import services as board_services
+from tracker.calendar.services import calendar_url
 from tracker.clock import utcnow
 from tracker.errors import Conflict
 from tracker.event.services import current_event, local_today
@@ -36,6 +37,7 @@ csrf.exempt(bp)
 errors.register(bp)
 # The token and documentation pages are HTML, outside /api/v1, with the app's HTML errors.
 bp.record_once(lambda state: state.app.register_blueprint(pages.bp))
+bp.record_once(lambda state: state.app.register_blueprint(notices.bp))
 PUBLIC = frozenset({"api.openapi"})
 NOTIFICATIONS_PER_PAGE = 100  # the most reminders.services hands out at once
 
@@ -136,12 +138,7 @@ def create_milestone():
 def me():
     user = auth.actor()
     body = shapes.user_json(user)
-    try:
-        from tracker.calendar.services import calendar_url
-    except ImportError:
-        calendar_url = None
-    if calendar_url is not None:
-        body["calendar_url"] = calendar_url(user)
+    body["calendar_url"] = calendar_url(user)
     return jsonify(body)
 
 

@@ -32,3 +32,6 @@ def create_user(username, password, role, groups, email, name):
         raise click.ClickException(f"{error.message} {details}".strip()) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.username}.")
+
+
+commands: list = [create_user]

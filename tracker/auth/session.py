@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import update
 
+from tracker.auth import two_factor
+from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.extensions import db, login_manager
 
@@ -23,7 +25,8 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     login_manager.login_message = _l("Please sign in to see this page.")
-    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=app.config["SESSION_MAX_HOURS"]))
+    if app.config["REMEMBER_COOKIE_DURATION"] is None:
+        app.config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.before_request(enforce_session_lifetime)
 
@@ -95,8 +98,6 @@ def _record_activity(user) -> None:
     now = utcnow()
     if user.seen_at is not None and now - user.seen_at < SEEN_PRECISION:
         return
-    from tracker.auth.models import User
-
     # The write opens its own transaction, as SQLite wants (see api.services._record_use).
     user_id = user.id
     db.session.rollback()
@@ -109,8 +110,6 @@ ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.la
 
 def enforce_two_factor():
     """Where admins require it, admin and committee users set up 2FA before anything else."""
-    from tracker.auth import two_factor
-
     if request.endpoint in ENROLMENT_ENDPOINTS or not two_factor.must_enrol(current_user):
         return None
     if request.path.startswith("/api/"):
@@ -126,8 +125,6 @@ def signed_in_recently(max_age_minutes: int = 15) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from tracker.auth.models import User
-
     user_pk, _, token = user_id.partition(":")
     if not user_pk.isdigit() or not token:
         return None

@@ -1,11 +1,22 @@
+"""Database upkeep from the command line: bring the schema up to date, write a backup."""
+
 import sqlite3
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 
 from tracker.backup.services import BackupUnsupported, backup_sqlite, sqlite_path
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create the database or bring it to the current schema (migrations)."""
+    upgrade()
+    click.echo("Database is at the current schema.")
 
 
 @click.command("backup")
@@ -26,3 +37,6 @@ def backup(file: Path):
     counts = ", ".join(f"{n} {name} rows" for name, n in report.tables.items())
     size = f"{report.size / 1024:.0f} KiB"
     click.echo(f"Backup written to {report.path} ({size}; {counts}; integrity {report.integrity}).")
+
+
+commands: list = [init_db, backup]

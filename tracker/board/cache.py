@@ -74,5 +74,5 @@ def cached(key: tuple, compute):
     value = compute()
     if len(entries) >= CACHE_LIMIT:
         entries.clear()
-    entries[key] = (clock + current_app.config.get("BOARD_CACHE_SECONDS", 60), value)
+    entries[key] = (clock + current_app.config["BOARD_CACHE_SECONDS"], value)
     return value

@@ -16,6 +16,7 @@ from icalendar import Calendar, Event, vDuration
 
 from tracker.items import labels
 from tracker.items.rules import OPEN_STATUSES
+from tracker.milestones import labels as milestone_labels
 from tracker.routing import base_url, external_url
 
 REFRESH = timedelta(hours=1)
@@ -83,7 +84,9 @@ def _milestone_event(milestone, *, host: str, now: datetime, locale: str) -> Eve
     vevent.add("dtstart", milestone.date)
     vevent.add("dtend", milestone.date + timedelta(days=1))
     vevent.add("summary", f"{milestone.t_label} {milestone.display_title(locale)}")
-    vevent.add("description", f"{_('Milestone')}: {labels.MILESTONE_KIND.get(milestone.kind, milestone.kind)}")
+    vevent.add(
+        "description", f"{_('Milestone')}: {milestone_labels.MILESTONE_KIND.get(milestone.kind, milestone.kind)}"
+    )
     vevent.add("categories", [milestone.group.code if milestone.group else _("Milestone")])
     vevent.add("transp", "TRANSPARENT")
     return vevent

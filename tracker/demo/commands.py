@@ -19,3 +19,6 @@ def seed_demo():
     for username, password, role in accounts:
         click.echo(f"  {role:<10} {username} / {password}")
     click.echo("Every other demo person signs in with the password of their role (lead-js / demo-lead …).")
+
+
+commands: list = [seed_demo]

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from tracker.exercises.services import LIMITS
 from tracker.routing import parse_id
 
 KIND_LABELS = {
@@ -17,9 +18,9 @@ RESULT_LABELS = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("Not applicabl
 
 class ExerciseForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
-    venue = StringField(_l("Venue"), validators=[Length(max=200)])
+    venue = StringField(_l("Venue"), validators=[Length(max=LIMITS["venue"])])
     group_id = SelectField(_l("Responsible work group"), coerce=parse_id, validate_choice=False)
     milestone_id = SelectField(_l("Milestone (optional)"), coerce=parse_id, validate_choice=False)
     template_id = SelectField(_l("Checklist"), coerce=parse_id, validate_choice=False)

@@ -33,6 +33,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import evidence
 from tracker.items import services as items
 from tracker.items.models import Item
+from tracker.items.rules import FINISHED_STATUSES, Status
 from tracker.milestones.models import Milestone
 
 SHIPPED = Path(__file__).resolve().parent / "checklists"
@@ -454,7 +455,7 @@ def finding_items(actor, *, exercise: Exercise | None = None, milestone_id: int 
 
     ``closed``: True only closed, False only not closed, None all. Cancelled items are left out.
     """
-    query = select(Item).join(ExerciseCheck, ExerciseCheck.item_id == Item.id).where(Item.status != "cancelled")
+    query = select(Item).join(ExerciseCheck, ExerciseCheck.item_id == Item.id).where(Item.status != Status.CANCELLED)
     if exercise is not None:
         query = query.where(ExerciseCheck.exercise_id == exercise.id)
     else:
@@ -462,9 +463,9 @@ def finding_items(actor, *, exercise: Exercise | None = None, milestone_id: int 
             Exercise.milestone_id == milestone_id
         )
     if closed is True:
-        query = query.where(Item.status == "closed")
+        query = query.where(Item.status == Status.CLOSED)
     elif closed is False:
-        query = query.where(Item.status != "closed")
+        query = query.where(Item.status != Status.CLOSED)
     query = permissions.visible_items(query, actor, Item)
     return query.order_by(ExerciseCheck.exercise_id, ExerciseCheck.position)
 
@@ -473,11 +474,11 @@ def closure(actor, *, exercise_ids=None, milestone_ids=None) -> dict:
     """{key: (closed, total)} findings per exercise (or per milestone) the actor may read; one GROUP BY."""
     key = Exercise.milestone_id if milestone_ids is not None else Exercise.id
     query = (
-        select(key, func.count(Item.id), func.count(Item.id).filter(Item.status == "closed"))
+        select(key, func.count(Item.id), func.count(Item.id).filter(Item.status == Status.CLOSED))
         .select_from(ExerciseCheck)
         .join(Exercise, Exercise.id == ExerciseCheck.exercise_id)
         .join(Item, Item.id == ExerciseCheck.item_id)
-        .where(Item.status != "cancelled")
+        .where(Item.status != Status.CANCELLED)
         .group_by(key)
     )
     if milestone_ids is not None:
@@ -496,7 +497,7 @@ def held_between(actor, start: date, end: date) -> list[dict]:
     open_items: dict[int, list] = {i: [] for i in ids}
     if ids:
         rows = select(ExerciseCheck.exercise_id, Item).join(Item, Item.id == ExerciseCheck.item_id)
-        rows = rows.where(ExerciseCheck.exercise_id.in_(ids), Item.status.not_in(("closed", "cancelled")))
+        rows = rows.where(ExerciseCheck.exercise_id.in_(ids), Item.status.not_in(FINISHED_STATUSES))
         rows = permissions.visible_items(rows, actor, Item).order_by(ExerciseCheck.position)
         for exercise_id, item in db.session.execute(rows):
             open_items[exercise_id].append(item)

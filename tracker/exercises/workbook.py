@@ -7,6 +7,7 @@ section cell continues the section above. Errors are named by their Excel row.
 
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.spreadsheets import layout, writer
 from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
-from tracker.spreadsheets.reader import PARSE_MEMORY_MB, PARSE_SECONDS, SheetError, check_container
+from tracker.spreadsheets.reader import SheetError, check_container
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
@@ -75,8 +76,8 @@ def _rows(data: bytes) -> list[tuple]:
         sheets = scan_isolated(
             data,
             Limits(max_rows=MAX_ROWS + 1, max_columns=16, max_sheets=1),
-            seconds=PARSE_SECONDS,
-            memory_mb=PARSE_MEMORY_MB,
+            seconds=current_app.config["IMPORT_PARSE_SECONDS"],
+            memory_mb=current_app.config["IMPORT_PARSE_MEMORY_MB"],
         )
     except SheetError as error:
         raise ValidationFailed(_l("The checklist was not imported."), {"file": str(error.message)}) from None

@@ -6,6 +6,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.clock import utcnow
 from tracker.extensions import db, limiter
+from tracker.reminders.models import SchedulerLease
+from tracker.reminders.scheduler import LEASE_TTL
 
 bp = Blueprint("health", __name__)
 
@@ -24,9 +26,6 @@ def healthz():
 
 def scheduler_heartbeat_age() -> int | None:
     """Seconds since the scheduler last renewed its lease, or None if none has run."""
-    from tracker.reminders.models import SchedulerLease
-    from tracker.reminders.scheduler import LEASE_TTL
-
     expires_at = db.session.scalar(select(SchedulerLease.expires_at).limit(1))
     if expires_at is None:
         return None

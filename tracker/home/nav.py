@@ -47,3 +47,8 @@ def account_links() -> list[tuple[str, str]]:
 def register(app) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["account_links"] = account_links
+    # What a page may offer, from the one module that decides it (never role lists in templates).
+    app.jinja_env.globals.update(
+        may_create_items=permissions.may_create_items,
+        can_administer=permissions.can_administer,
+    )

@@ -83,3 +83,6 @@ def seal():
         raise click.ClickException(f"Not sealed: {error}.") from None
     db.session.commit()
     click.echo(f"Ledger head keyed at {ledger.checkpoint()}.")
+
+
+commands: list = [ledger_cli]

@@ -121,7 +121,7 @@ def _with_extension(name: str, content_type: str) -> str:
 
 
 def evidence_dir() -> Path:
-    path = Path(current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence")
+    path = Path(current_app.config["EVIDENCE_DIR"] or Path(current_app.instance_path) / "evidence")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -37,7 +37,7 @@ def panel(item: Item) -> dict:
         "history": [r for r in history if r.status != "pending"],
         "can_request": pending is None
         and item.deadline is not None
-        and item.status not in ("closed", "cancelled")
+        and not item.is_finished
         and permissions.can_request_extension(current_user, item),
         "can_decide": pending is not None and permissions.can_decide_extension(current_user, item, pending),
         # Blank forms (not bound to whatever else this request posted); a failed post passes its own.

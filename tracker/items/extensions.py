@@ -28,8 +28,6 @@ from tracker.items import ledger, rules
 from tracker.items.models import ExtensionRequest, Item
 from tracker.notify import events
 
-REASON_LIMIT = 2000
-NOTE_LIMIT = 5000
 # The path a lead or member is sent to when they try to move a set deadline themselves.
 API_REQUEST_PATH = "/api/v1/items/{id}/extension-requests"
 
@@ -172,9 +170,10 @@ def request_extension(item: Item, *, actor, now: datetime, deadline: date | None
     if not permissions.can_request_extension(actor, item):
         raise PermissionDenied(_l("Only the responsible person or a lead of the group may request an extension."))
     reason = (reason or "").strip()
-    if len(reason) > REASON_LIMIT:
+    if len(reason) > rules.EXTENSION_REASON_LIMIT:
         raise ValidationFailed(
-            _l("Please correct the marked fields."), {"reason": _l("At most %(n)s characters.", n=REASON_LIMIT)}
+            _l("Please correct the marked fields."),
+            {"reason": _l("At most %(n)s characters.", n=rules.EXTENSION_REASON_LIMIT)},
         )
     problems = rules.extension_request_problems(item.status, item.deadline, deadline, local_today(now), reason)
     if problems:
@@ -220,8 +219,8 @@ def decide(request: ExtensionRequest, *, actor, now: datetime, decision: str, no
         errors["decision"] = _l("Approve or refuse.")
     if decision == "refuse" and not note:
         errors["note"] = _l("Say why the request is refused.")
-    if len(note) > NOTE_LIMIT:
-        errors["note"] = _l("At most %(n)s characters.", n=NOTE_LIMIT)
+    if len(note) > rules.NOTE_LIMIT:
+        errors["note"] = _l("At most %(n)s characters.", n=rules.NOTE_LIMIT)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
     decided = _l("This request has already been decided.")

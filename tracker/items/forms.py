@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from tracker.items import labels
+from tracker.items import labels, rules
+from tracker.items.rules import TEXT_LIMITS as LIMITS
 from tracker.items.services import EDITABLE_FIELDS
 from tracker.routing import MAX_ID, parse_id
 
@@ -26,12 +27,15 @@ def _choices(mapping, blank=None):
 
 class ItemForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=_choices(labels.KIND))
-    code = StringField(_l("No."), validators=[Optional(), Length(max=32)])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    code = StringField(_l("No."), validators=[Optional(), Length(max=LIMITS["code"])])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
+    description = TextAreaField(_l("Description"), validators=[Length(max=LIMITS["description"])])
     # The known sources by name; a free-text source from a sheet or the API stays a choice (views).
     source = SelectField(
-        _l("Source"), choices=_choices(labels.SOURCE, blank="—"), validators=[Length(max=200)], validate_choice=False
+        _l("Source"),
+        choices=_choices(labels.SOURCE, blank="—"),
+        validators=[Length(max=LIMITS["source"])],
+        validate_choice=False,
     )
     key_area = SelectField(_l("Key area"), choices=_choices(labels.KEY_AREA, blank="—"), validate_choice=False)
     severity = SelectField(_l("Severity"), choices=_choices(labels.SEVERITY), default="medium")
@@ -41,20 +45,22 @@ class ItemForm(FlaskForm):
     )
     supporting_group_ids = SelectMultipleField(_l("Supporting groups"), coerce=parse_id, validate_choice=False)
     owner_id = SelectField(_l("Responsible person"), coerce=parse_id, validate_choice=False)
-    measures = TextAreaField(_l("Measures"), validators=[Length(max=5000)])
+    measures = TextAreaField(_l("Measures"), validators=[Length(max=LIMITS["measures"])])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
-    acceptance_criteria = TextAreaField(_l("Acceptance criteria"), validators=[Length(max=2000)])
+    acceptance_criteria = TextAreaField(
+        _l("Acceptance criteria"), validators=[Length(max=LIMITS["acceptance_criteria"])]
+    )
     found_on = DateField(_l("Found on"), validators=[Optional()])
-    venue = StringField(_l("Venue"), validators=[Length(max=200)])
+    venue = StringField(_l("Venue"), validators=[Length(max=LIMITS["venue"])])
     milestone_id = SelectField(_l("Milestone"), coerce=parse_id, validate_choice=False)
     is_confidential = BooleanField(_l("Confidential (only the group, committee and admins see it)"))
-    remarks = TextAreaField(_l("Remarks"), validators=[Length(max=2000)])
+    remarks = TextAreaField(_l("Remarks"), validators=[Length(max=LIMITS["remarks"])])
     version = IntegerField(
         _l("Version"),
         widget=HiddenInput(),
         validators=[Optional(), NumberRange(0, MAX_ID, message=_l("The form is out of date; reload the item."))],
     )
-    reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=500)])
+    reason = StringField(_l("Reason for a deadline change"), validators=[Length(max=rules.DEADLINE_REASON_LIMIT)])
 
     def item_data(self) -> dict:
         """Exactly the fields the item service accepts; nothing else posted reaches it."""
@@ -79,12 +85,12 @@ def _version_field():
 
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    note = TextAreaField(_l("Reason or note"), validators=[Length(max=5000)])
+    note = TextAreaField(_l("Reason or note"), validators=[Length(max=rules.NOTE_LIMIT)])
     version = _version_field()
 
 
 class ProgressForm(FlaskForm):
-    note = TextAreaField(_l("Progress note"), validators=[Length(max=5000)])
+    note = TextAreaField(_l("Progress note"), validators=[Length(max=rules.NOTE_LIMIT)])
     progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files (photos, PDF, Office)"))
     version = _version_field()
@@ -93,10 +99,11 @@ class ProgressForm(FlaskForm):
 class ExtensionRequestForm(FlaskForm):
     deadline = DateField(_l("New deadline"), validators=[InputRequired(message=_l("Give the new deadline."))])
     reason = TextAreaField(
-        _l("Reason for the extension"), validators=[DataRequired(message=_l("A reason is required.")), Length(max=2000)]
+        _l("Reason for the extension"),
+        validators=[DataRequired(message=_l("A reason is required.")), Length(max=rules.EXTENSION_REASON_LIMIT)],
     )
 
 
 class ExtensionDecisionForm(FlaskForm):
     decision = HiddenField(validators=[DataRequired()])
-    note = TextAreaField(_l("Decision note (required to refuse)"), validators=[Length(max=5000)])
+    note = TextAreaField(_l("Decision note (required to refuse)"), validators=[Length(max=rules.NOTE_LIMIT)])

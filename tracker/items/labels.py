@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from tracker.milestones.labels import MILESTONE_KIND
+
 KIND = {"problem": _l("Problem"), "task": _l("Task")}
 STATUS = {
     "open": _l("Not started"),
@@ -45,13 +47,6 @@ ACTION = {
     "reject": _l("Reject"),
     "reopen": _l("Reopen"),
     "cancel": _l("Cancel item"),
-}
-MILESTONE_KIND = {
-    "countdown": _l("Countdown"),
-    "rehearsal": _l("Rehearsal or drill"),
-    "test_event": _l("Test event"),
-    "ceremony": _l("Ceremony"),
-    "handover": _l("Handover"),
 }
 LIGHT = {"red": _l("Red"), "amber": _l("Amber"), "green": _l("Green")}
 LEDGER_KIND = {

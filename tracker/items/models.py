@@ -16,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
+from tracker.items.rules import FINISHED_STATUSES, OPEN_STATUSES, Status, is_overdue
 
 KINDS = ("problem", "task")
-STATUSES = ("open", "in_progress", "submitted", "closed", "cancelled")
+STATUSES = tuple(Status)
 SEVERITIES = ("high", "medium", "low")
 KEY_AREAS = (
     "competition",
@@ -81,7 +82,7 @@ class Item(db.Model):
     remarks: Mapped[str] = mapped_column(Text, default="")
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="SET NULL"))
     is_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=Status.OPEN)
     progress: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -98,6 +99,19 @@ class Item(db.Model):
     milestone = relationship("Milestone")
     supporting_groups = relationship("WorkGroup", secondary=item_supporting_group)
     ledger = relationship("LedgerEntry", back_populates="item", order_by="LedgerEntry.id", viewonly=True)
+
+    @property
+    def is_open(self) -> bool:
+        """Not started or in progress: the work is still to do (reminded, lit, overdue-able)."""
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_finished(self) -> bool:
+        """Closed or cancelled."""
+        return self.status in FINISHED_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return is_overdue(self.status, self.deadline, today)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, asc, case, desc, func, select
 
 from tracker import permissions
 from tracker.extensions import db
+from tracker.groups.models import WorkGroup
 from tracker.items import search
 from tracker.items.models import STATUSES, Item, LedgerEntry
 from tracker.items.rules import ACTIVE_STATUSES, FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
@@ -93,8 +94,6 @@ def due_soon_clause(today: date, days: int):
 
 
 def filtered_items(user, filters: ItemFilters, today: date) -> Select:
-    from tracker.groups.models import WorkGroup
-
     query = permissions.visible_items(select(Item), user, Item)
     if filters.group:
         query = query.where(Item.group.has(WorkGroup.code == filters.group))

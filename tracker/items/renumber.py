@@ -5,13 +5,13 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationFailed
-from tracker.items import codes, ledger, services
+from tracker.items import codes, ledger, rules, services
 from tracker.items.models import Item
 
 
 def renumber(item: Item, code: str, *, actor, now: datetime, reason: str = "") -> Item:
     code, reason = (code or "").strip(), (reason or "").strip()
-    if len(code) > services.TEXT_LIMITS["code"]:
+    if len(code) > rules.TEXT_LIMITS["code"]:
         raise ValidationFailed(_l("Please correct the marked fields."), {"code": _l("At most %(n)s characters.", n=32)})
     if len(reason) > 500:
         raise ValidationFailed(

@@ -2,25 +2,53 @@
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """An item's place in the workflow; the values are what the database stores."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
 
 ACTIONS = ("start", "submit", "verify", "reject", "reopen", "cancel")
 
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("open", "start"): "in_progress",
-    ("in_progress", "submit"): "submitted",
-    ("submitted", "verify"): "closed",
-    ("submitted", "reject"): "in_progress",
-    ("closed", "reopen"): "in_progress",
-    ("open", "cancel"): "cancelled",
-    ("in_progress", "cancel"): "cancelled",
-    ("submitted", "cancel"): "cancelled",
+TRANSITIONS: dict[tuple[str, str], Status] = {
+    (Status.OPEN, "start"): Status.IN_PROGRESS,
+    (Status.IN_PROGRESS, "submit"): Status.SUBMITTED,
+    (Status.SUBMITTED, "verify"): Status.CLOSED,
+    (Status.SUBMITTED, "reject"): Status.IN_PROGRESS,
+    (Status.CLOSED, "reopen"): Status.IN_PROGRESS,
+    (Status.OPEN, "cancel"): Status.CANCELLED,
+    (Status.IN_PROGRESS, "cancel"): Status.CANCELLED,
+    (Status.SUBMITTED, "cancel"): Status.CANCELLED,
 }
 
 REASON_REQUIRED = frozenset({"reject", "reopen", "cancel"})
-OPEN_STATUSES = ("open", "in_progress")
+
+# How long each text may be. The forms, the API's fields and the services all read these.
+TEXT_LIMITS = {
+    "title": 300,
+    "description": 5000,
+    "source": 200,
+    "measures": 5000,
+    "acceptance_criteria": 2000,
+    "venue": 200,
+    "remarks": 2000,
+    "code": 32,
+}
+NOTE_LIMIT = 5000  # a progress note, a transition's reason, an extension decision's note
+DEADLINE_REASON_LIMIT = 500  # why an editor moves the deadline (kept in the ledger)
+EXTENSION_REASON_LIMIT = 2000  # why more time is asked for (延期申请)
+OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 # Statuses that still count as work not done (submitted is waiting on the committee).
-ACTIVE_STATUSES = ("open", "in_progress", "submitted")
-COUNTED_STATUSES = (*ACTIVE_STATUSES, "closed")  # what the board counts: all but cancelled
+ACTIVE_STATUSES = (*OPEN_STATUSES, Status.SUBMITTED)
+COUNTED_STATUSES = (*ACTIVE_STATUSES, Status.CLOSED)  # what the board counts: all but cancelled
+FINISHED_STATUSES = (Status.CLOSED, Status.CANCELLED)
 # Filter values that stand for several statuses (lists, the API, the board's links).
 STATUS_GROUPS = {"active": ACTIVE_STATUSES, "counted": COUNTED_STATUSES}
 
@@ -108,11 +136,6 @@ def worst_light(lights) -> str:
     return max(lights, key=LIGHT_ORDER.__getitem__, default="green")
 
 
-def check_deadline_change(old: date | None, new: date | None, reason: str) -> None:
-    if old != new and not reason.strip():
-        raise TransitionError("a deadline change needs a reason")
-
-
 def normalise_text(value: str | None, *, multiline: bool = True) -> str:
     """Text as it is stored: Unix line endings, no trailing spaces on any line, no blank
     lines around it; a one-line field keeps no line breaks at all.
@@ -128,7 +151,6 @@ def normalise_text(value: str | None, *, multiline: bool = True) -> str:
 
 # --- deadline extensions (延期) ---------------------------------------------
 
-FINISHED_STATUSES = ("closed", "cancelled")
 EXTENSION_DECISIONS = ("approve", "refuse")
 
 

@@ -24,16 +24,6 @@ from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
 from tracker.notify import events
 
-TEXT_LIMITS = {
-    "title": 300,
-    "description": 5000,
-    "source": 200,
-    "measures": 5000,
-    "acceptance_criteria": 2000,
-    "venue": 200,
-    "remarks": 2000,
-    "code": 32,
-}
 MULTILINE_FIELDS = frozenset({"description", "measures", "acceptance_criteria", "remarks"})
 EDITABLE_FIELDS = (
     "code",
@@ -77,7 +67,7 @@ def _clean(data: dict, *, actor, item: Item | None) -> dict:
         )
     errors: dict = {}
     clean = dict(data)
-    for name, limit in TEXT_LIMITS.items():
+    for name, limit in rules.TEXT_LIMITS.items():
         if name in clean:
             value = rules.normalise_text(clean[name], multiline=name in MULTILINE_FIELDS)
             if len(value) > limit:
@@ -175,7 +165,7 @@ def create_items(rows: list[dict], *, actor, now: datetime) -> tuple[list[Item],
         item = Item(event_id=event.id, created_by_id=actor.id, created_at=now, updated_at=now)
         for name, value in clean.items():
             setattr(item, name, value)
-        item.status, item.progress = "open", 0
+        item.status, item.progress = rules.Status.OPEN, 0
         item.original_deadline = item.deadline
         items.append(item)
     if errors:
@@ -235,6 +225,11 @@ def update_item(item: Item, data: dict, *, actor, now: datetime, version: int, r
         codes.check_renumber(item, clean["code"], actor=actor)
     extensions.check_direct_change(item, clean, actor=actor)
     reason = rules.normalise_text(reason)
+    if len(reason) > rules.DEADLINE_REASON_LIMIT:
+        raise ValidationFailed(
+            _l("Please correct the marked fields."),
+            {"reason": _l("At most %(n)s characters.", n=rules.DEADLINE_REASON_LIMIT)},
+        )
     if "deadline" in clean and clean["deadline"] != item.deadline and not reason:
         raise ValidationFailed(
             _l("Please correct the marked fields."),
@@ -276,7 +271,7 @@ def _same(name: str, old, new) -> bool:
         return {g.id for g in old} == {g.id for g in new}
     if name == "code":
         return (old or None) == new
-    if name in TEXT_LIMITS:
+    if name in rules.TEXT_LIMITS:
         return rules.normalise_text(old, multiline=name in MULTILINE_FIELDS) == new
     return old == new
 
@@ -340,8 +335,8 @@ def transition(item: Item, action: str, *, actor, now: datetime, note: str = "",
     note = rules.normalise_text(note)
     if action in rules.REASON_REQUIRED and not note:
         raise ValidationFailed(_l("A reason is required."), {"note": _l("A reason is required.")})
-    if len(note) > 5000:
-        raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=5000)})
+    if len(note) > rules.NOTE_LIMIT:
+        raise ValidationFailed(_l("Too long."), {"note": _l("At most %(n)s characters.", n=rules.NOTE_LIMIT)})
     duties.record_override(item, action, actor=actor, now=now, note=note, recorders=recorders)
     ledger.append(
         item,
@@ -392,8 +387,8 @@ def add_progress(
     errors = {}
     if not note and progress is None and not uploads:
         errors["note"] = _l("Write a note, set the progress or attach a file.")
-    if len(note) > 5000:
-        errors["note"] = _l("At most %(n)s characters.", n=5000)
+    if len(note) > rules.NOTE_LIMIT:
+        errors["note"] = _l("At most %(n)s characters.", n=rules.NOTE_LIMIT)
     if progress is not None and not (0 <= progress <= 100):
         errors["progress"] = _l("Between 0 and 100.")
     elif progress == item.progress and not note and not uploads:

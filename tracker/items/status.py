@@ -5,6 +5,7 @@ from datetime import date
 from flask import current_app
 
 from tracker.clock import local_date
+from tracker.event.services import event_timezone
 from tracker.items import rules
 from tracker.items.models import Item
 
@@ -19,7 +20,5 @@ def thresholds() -> rules.LightThresholds:
 
 
 def item_light(item: Item, today: date) -> str:
-    from tracker.event.services import event_timezone
-
     issued = local_date(item.created_at, event_timezone())
     return rules.light(item.status, item.progress, issued, item.deadline, today, thresholds())

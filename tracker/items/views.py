@@ -266,9 +266,7 @@ def _lost_race(item_id: int, version: int | None, **forms):
 
 
 def _action_label(action: str) -> str:
-    from tracker.items.labels import ACTION
-
-    return str(ACTION.get(action, action))
+    return str(labels.ACTION.get(action, action))
 
 
 @bp.route("/items/<int:item_id>/progress", methods=["POST"])

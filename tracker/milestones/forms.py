@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker.items import labels
+from tracker.milestones import labels
 from tracker.routing import parse_id
 
 DATE_MODES = [("relative", _l("Relative to opening day (moves with it)")), ("fixed", _l("Fixed date"))]

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
+from tracker.notices import rules
 
 LEVELS = ("blue", "orange", "red")
 STATUSES = ("issued", "acknowledged", "replied", "closed", "escalated")
@@ -57,7 +58,10 @@ class Notice(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in ("issued", "acknowledged", "replied")
+        return self.status in rules.OPEN_STATUSES
+
+    def is_reply_overdue(self, today: date) -> bool:
+        return rules.is_reply_overdue(self.status, self.reply_by, today)
 
 
 class NoticeCounter(db.Model):

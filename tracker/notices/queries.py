@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.notices.models import LEVELS, STATUSES, Notice
-from tracker.notices.rules import OPEN_STATUSES
+from tracker.notices.rules import AWAITING_REPLY, OPEN_STATUSES
 
 ITEM_FILTER_VALUES = (*LEVELS, "open")
 
@@ -83,7 +83,7 @@ def awaiting_me(actor, limit: int = 50) -> list[Notice]:
     query = (
         select(Notice)
         .join(Item, Item.id == Notice.item_id)
-        .where(Notice.status.in_(("issued", "acknowledged")), or_(*mine))
+        .where(Notice.status.in_(AWAITING_REPLY), or_(*mine))
         .options(*row_options())
         .order_by(Notice.reply_by, Notice.id)
         .limit(limit)

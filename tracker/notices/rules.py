@@ -8,6 +8,7 @@ from tracker.items import rules as item_rules
 LEVELS = ("blue", "orange", "red")
 NEXT_LEVEL = {"blue": "orange", "orange": "red"}
 OPEN_STATUSES = ("issued", "acknowledged", "replied")
+AWAITING_REPLY = ("issued", "acknowledged")  # signed for or not, but not answered yet
 ACTIONS = ("acknowledge", "reply", "close", "escalate", "interview")
 # Who acts: the addressed group's leads and the item's owner answer, the committee decides.
 ADDRESSEE_ACTIONS = frozenset({"acknowledge", "reply"})
@@ -110,11 +111,16 @@ class LateReply:
     occurrence: date  # the reply-by date: one reminder per rule and reply-by date
 
 
+def is_reply_overdue(status: str, reply_by: date, today: date) -> bool:
+    """The reply-by day has passed (the whole day is allowed) and no reply came."""
+    return status in AWAITING_REPLY and today > reply_by
+
+
 def late_reply_reminders(
     status: str, reply_by: date, today: date, rules: SuggestionRules, catch_up_days: int = 7
 ) -> list[LateReply]:
     """A reply-by date passed without a reply: the leads first, then the committee (each once)."""
-    if status not in ("issued", "acknowledged"):
+    if status not in AWAITING_REPLY:
         return []
     late = (today - reply_by).days
     due = []

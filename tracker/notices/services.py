@@ -125,7 +125,7 @@ def issue(
     for item in items:
         if not permissions.can_view_item(actor, item):
             raise NotFound(_l("No such item."))
-        if item.status in ("closed", "cancelled"):
+        if item.is_finished:
             errors["items"] = _l("%(item)s is closed or cancelled.", item=item.code or item.title)
         elif previous is None and open_notice(item) is not None:
             errors["items"] = _l(

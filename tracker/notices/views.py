@@ -18,7 +18,7 @@ from tracker.items import evidence
 from tracker.items import services as item_services
 from tracker.items.models import Item
 from tracker.items.queries import count
-from tracker.notices import api, labels, queries, rules, services, settings
+from tracker.notices import labels, queries, rules, services, settings
 from tracker.notices.forms import (
     CloseForm,
     EscalateForm,
@@ -31,7 +31,6 @@ from tracker.notices.forms import (
 from tracker.routing import page_number
 
 bp = Blueprint("notices", __name__)
-bp.record_once(lambda state: state.app.register_blueprint(api.bp))
 bp.record_once(lambda state: labels.register(state.app))
 
 STEP_FORMS = {"reply": ReplyForm, "close": CloseForm, "escalate": EscalateForm, "interview": InterviewForm}
@@ -43,6 +42,12 @@ STEP_FORMS = {"reply": ReplyForm, "close": CloseForm, "escalate": EscalateForm, 
 @bp.app_template_global()
 def item_notices(item):
     return services.notices_of_item(item, actor=current_user)
+
+
+@bp.app_template_global()
+def may_issue_notice(item, notices) -> bool:
+    """Whether the item page offers a new notice: a reviewer, work not finished, no notice still open."""
+    return permissions.can_issue_notices(current_user) and not item.is_finished and not any(n.is_open for n in notices)
 
 
 @bp.app_template_global()

@@ -21,7 +21,7 @@ from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.items.queries import overdue_clause
-from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES
+from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, Status
 from tracker.notify import rules
 from tracker.notify.models import ItemEvent
 
@@ -138,7 +138,7 @@ def to_verify(user, now, today, limit):
     if user.role not in permissions.OVERSIGHT:
         return None
     waited = _submitted_at()
-    query = select(Item).where(Item.status == "submitted")
+    query = select(Item).where(Item.status == Status.SUBMITTED)
     title = _l("Waiting for my verification (待我验收)")
     return _item_section("to_verify", title, user, query, waited, limit, since=_as_moment)
 

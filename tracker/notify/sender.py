@@ -226,7 +226,7 @@ def _deliver_webhooks(rows, groups, events, now: datetime, policy, posted: Count
     for group_id, group_rows in by_group.items():
         group = groups[group_id]
         try:
-            internal = current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ())
+            internal = current_app.config["WEBHOOK_INTERNAL_HOSTS"]
             url = webhook.check_url(group.url, hosts, group.format, internal)
         except ValueError as error:
             for row in group_rows:

@@ -3,7 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from tracker.admin.forms import WEBHOOK_FORMATS
+WEBHOOK_FORMATS = [
+    ("generic", _l("Generic JSON")),
+    ("wecom", _l("WeCom robot")),
+    ("dingtalk", _l("DingTalk robot")),
+    ("feishu", _l("Feishu robot")),
+]
 
 DIGEST_CHOICES = [
     ("both", _l("Single reminders and the daily digest")),

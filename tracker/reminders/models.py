@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
 
-CHANNELS = ("inapp", "email", "webhook")
 # pending → sending → sent | skipped | failed (retried later) → … → dead (gave up)
 STATUSES = ("pending", "sending", "sent", "skipped", "failed", "dead")
 CLAIMABLE = ("pending", "failed")

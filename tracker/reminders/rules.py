@@ -21,11 +21,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from tracker import permissions
+from tracker.items.rules import OPEN_STATUSES  # submitted, closed and cancelled are never reminded
 from tracker.notices.rules import LATE_RULES as NOTICE_RULES
 from tracker.workdays.rules import WorkCalendar
-
-OPEN_STATUSES = ("open", "in_progress")  # submitted, closed and cancelled are never reminded
-SINGLE_ITEM_RULES = ("overdue", "lead", "committee")
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,6 @@ from tracker.workdays.rules import SHIFTS
 
 log = logging.getLogger(__name__)
 SETTINGS_ID = 1
-COUNTED_SETTINGS = (
-    "lead_overdue_days",
-    "committee_overdue_days",
-    "digest_window_days",
-    "max_attempts",
-    "retry_base_seconds",
-)
 
 
 def get_settings() -> ReminderSettings:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from tracker.audit import services as audit
 from tracker.auth.models import User
-from tracker.backup.commands import backup
 from tracker.clock import utcnow
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -136,4 +135,4 @@ def export_xlsx(file: Path, lang: str, group: str | None, status: str | None, us
     click.echo(f"Wrote {count} item(s) to {file}.")
 
 
-commands: list = [import_xlsx, export_xlsx, backup]
+commands: list = [import_xlsx, export_xlsx]

@@ -17,8 +17,11 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import User
 from tracker.clock import local_date
+from tracker.event.services import current_event, event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
+from tracker.items.queries import filtered_items
+from tracker.items.rules import Status
 from tracker.spreadsheets import layout, writer
 from tracker.spreadsheets.filter_text import describe_filters
 
@@ -66,7 +69,7 @@ def ledger_rows(query: Select, *, lang: str, tz: str) -> Iterator[dict]:
             "status": layout.value_name("status", item.status, lang),
             "progress": item.progress,
             "latest_note": notes.get(item.id, ""),
-            "closed_on": local_date(item.closed_at, tz) if item.status == "closed" and item.closed_at else None,
+            "closed_on": local_date(item.closed_at, tz) if item.status == Status.CLOSED and item.closed_at else None,
             "version": item.version,
         }
 
@@ -201,9 +204,6 @@ def _csv_value(key: str, value):
 
 def export_ledger(user, filters, *, fmt: str, lang: str, now: datetime) -> tuple[bytes, str, int]:
     """The ledger as ``user`` may see it with ``filters``: (file bytes, file name, item count)."""
-    from tracker.event.services import current_event, event_timezone
-    from tracker.items.queries import filtered_items
-
     tz = event_timezone()
     query = filtered_items(user, filters, local_date(now, tz))
     rows = ledger_rows(query, lang=lang, tz=tz)

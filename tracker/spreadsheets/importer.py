@@ -35,8 +35,6 @@ from tracker.spreadsheets.exporter import latest_notes
 from tracker.spreadsheets.reader import Sheet, SheetError, read_sheet
 from tracker.spreadsheets.rows import FIELD_COLUMNS, Problem, RowReader
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 20000
 CHUNK = 5000  # stay under the databases' bound-parameter limits
 KINDS = ("new", "update", "unchanged", "conflict", "kept", "error")
 
@@ -106,9 +104,7 @@ def plan_import(
     plan = ImportPlan(filename=filename)
     config = current_app.config
     try:
-        plan.sheet = read_sheet(
-            data, max_bytes=config.get("IMPORT_MAX_BYTES", MAX_BYTES), max_rows=config.get("IMPORT_MAX_ROWS", MAX_ROWS)
-        )
+        plan.sheet = read_sheet(data, max_bytes=config["IMPORT_MAX_BYTES"], max_rows=config["IMPORT_MAX_ROWS"])
     except SheetError as error:
         plan.file_error = str(error.message)
         return plan

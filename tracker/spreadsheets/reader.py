@@ -14,13 +14,8 @@ from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SCAN_ROWS = 30
 # A zip that inflates far beyond its size is a zip bomb, not a ledger: refused by
-# ratio and, whatever the ratio, above an absolute size (a 20,000-row ledger
-# inflates to about 30 MB).
+# ratio and, whatever the ratio, above IMPORT_MAX_INFLATED_BYTES.
 MAX_INFLATION = 100
-MAX_INFLATED_BYTES = 100 * 1024 * 1024
-# The parsing process's budget (IMPORT_PARSE_SECONDS, IMPORT_PARSE_MEMORY_MB).
-PARSE_SECONDS = 30
-PARSE_MEMORY_MB = 1024
 
 
 class SheetError(Exception):
@@ -68,7 +63,7 @@ def check_container(data: bytes, *, max_bytes: int) -> None:
         raise SheetError(_l("The workbook is damaged and cannot be opened.")) from None
     if "xl/workbook.xml" not in names:
         raise SheetError(_l("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx and upload it again."))
-    absolute = current_app.config.get("IMPORT_MAX_INFLATED_BYTES", MAX_INFLATED_BYTES)
+    absolute = current_app.config["IMPORT_MAX_INFLATED_BYTES"]
     if inflated > min(max(max_bytes, len(data)) * MAX_INFLATION, absolute):
         raise SheetError(_l("The workbook is too large to read."))
 
@@ -94,8 +89,8 @@ def read_sheet(data: bytes, *, max_bytes: int, max_rows: int) -> Sheet:
         sheets = scan_isolated(
             data,
             limits,
-            seconds=config.get("IMPORT_PARSE_SECONDS", PARSE_SECONDS),
-            memory_mb=config.get("IMPORT_PARSE_MEMORY_MB", PARSE_MEMORY_MB),
+            seconds=config["IMPORT_PARSE_SECONDS"],
+            memory_mb=config["IMPORT_PARSE_MEMORY_MB"],
         )
     except ScanFailed as failed:
         raise SheetError(_scan_error(failed.code, max_rows)) from None

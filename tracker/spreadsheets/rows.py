@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import services
+from tracker.items.rules import TEXT_LIMITS
 from tracker.milestones.models import Milestone
 from tracker.spreadsheets import cells, layout
 from tracker.spreadsheets.reader import Sheet
@@ -118,16 +118,16 @@ class RowReader:
         row = SheetRow(row=number)
         data = row.data
         code = cells.text(self._value(values, "code"))
-        if len(code) > services.TEXT_LIMITS["code"]:
+        if len(code) > TEXT_LIMITS["code"]:
             problem(
-                "code", _l("At most %(n)s characters (this has %(m)s).", n=services.TEXT_LIMITS["code"], m=len(code))
+                "code", _l("At most %(n)s characters (this has %(m)s).", n=TEXT_LIMITS["code"], m=len(code))
             )
         row.code = code
         for key, name in TEXT_COLUMNS.items():
             if not self.has(key):
                 continue
             value = cells.text(self._value(values, key))
-            limit = services.TEXT_LIMITS[name]
+            limit = TEXT_LIMITS[name]
             if len(value) > limit:
                 problem(key, _l("At most %(n)s characters (this has %(m)s).", n=limit, m=len(value)))
             data[name] = value
@@ -150,8 +150,8 @@ class RowReader:
                 data["source"] = cells.vocabulary("source", source) or ""
             except cells.BadValue:
                 data["source"] = source  # free text is a fine source too
-            if len(data["source"]) > services.TEXT_LIMITS["source"]:
-                problem("source", _l("At most %(n)s characters.", n=services.TEXT_LIMITS["source"]))
+            if len(data["source"]) > TEXT_LIMITS["source"]:
+                problem("source", _l("At most %(n)s characters.", n=TEXT_LIMITS["source"]))
         if self.has("confidential"):
             try:
                 data["is_confidential"] = bool(cells.vocabulary("confidential", self._value(values, "confidential")))

@@ -19,13 +19,11 @@ from pathlib import Path
 from flask import current_app
 
 KEEP_FOR = timedelta(days=1)
-KEEP_PER_USER = 5
-KEEP_BYTES_PER_USER = 30 * 1024 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 def upload_dir() -> Path:
-    return Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+    return Path(current_app.config["IMPORT_DIR"] or Path(current_app.instance_path) / "imports")
 
 
 def _path(user_id: int, token: str) -> Path | None:
@@ -51,8 +49,8 @@ def keep(user_id: int, data: bytes, *, now: datetime) -> str:
 def _make_room(user_id: int, incoming: int) -> None:
     """Remove the user's oldest kept uploads until one more of ``incoming`` bytes fits the quota."""
     config = current_app.config
-    max_files = max(1, config.get("IMPORT_KEEP_PER_USER", KEEP_PER_USER))
-    max_bytes = config.get("IMPORT_KEEP_BYTES_PER_USER", KEEP_BYTES_PER_USER)
+    max_files = max(1, config["IMPORT_KEEP_PER_USER"])
+    max_bytes = config["IMPORT_KEEP_BYTES_PER_USER"]
     kept = []
     for path in upload_dir().glob(f"{int(user_id)}-*.xlsx"):
         try:

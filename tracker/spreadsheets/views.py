@@ -43,7 +43,7 @@ def _require_import() -> None:
 
 
 def _max_bytes() -> int:
-    return current_app.config.get("IMPORT_MAX_BYTES", importer.MAX_BYTES)
+    return current_app.config["IMPORT_MAX_BYTES"]
 
 
 @bp.route("/import", methods=["GET", "POST"])

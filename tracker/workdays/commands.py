@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 import click
@@ -7,6 +8,8 @@ from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
 from tracker.extensions import db
+from tracker.spreadsheets.workdays import MAX_BYTES, read_arrangement
+from tracker.workdays import services
 
 workdays_cli = AppGroup("working-days", help="The working-day calendar (节假日与调休).")
 
@@ -28,8 +31,6 @@ def _fail(error: ValidationFailed):
 @click.argument("year", type=click.IntRange(2000, 2100))
 def seed(year):
     """Take YEAR's official arrangement from the holiday library (replaces that year's days)."""
-    from tracker.workdays import services
-
     try:
         stored = services.seed_from_library(_event(), year, actor=None, now=utcnow())
     except ValidationFailed as error:
@@ -43,9 +44,6 @@ def seed(year):
 @click.option("--year", type=click.IntRange(2000, 2100), required=True)
 def import_year(path, year):
     """Import YEAR's arrangement from a CSV or xlsx file (日期, 上班, 名称)."""
-    from tracker.workdays import services
-    from tracker.workdays.sheets import MAX_BYTES, read_arrangement
-
     try:
         days = read_arrangement(path.open("rb").read(MAX_BYTES + 1), path.name)
         stored = services.apply_year(_event(), year, days, actor=None, now=utcnow(), source=path.name)
@@ -59,12 +57,8 @@ def import_year(path, year):
 @click.argument("year", type=click.IntRange(2000, 2100))
 def list_year(year):
     """Print YEAR's days that differ from Monday to Friday."""
-    from datetime import date
-
-    from tracker.workdays import services
-
     for row in services.exceptions_between(_event(), date(year, 1, 1), date(year, 12, 31)):
         click.echo(f"{row.day.isoformat()}\t{'上班' if row.working else '休息'}\t{row.name}")
 
 
-commands = [workdays_cli]
+commands: list = [workdays_cli]

@@ -3,6 +3,7 @@ a year from the ``chinese-calendar`` library, importing a year's arrangement fro
 
 from datetime import date, datetime
 
+import chinese_calendar
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -112,16 +113,12 @@ def reset_day(event: Event, day: date, *, actor, now: datetime) -> None:
 
 
 def library_years() -> range:
-    import chinese_calendar
-
     days = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
     return range(min(days).year, max(days).year + 1)
 
 
 def library_arrangement(year: int) -> dict[date, tuple[bool, str]]:
     """The State Council's arrangement for ``year`` as the library has it (empty past its last year)."""
-    import chinese_calendar
-
     result = {}
     for day, holiday in chinese_calendar.holidays.items():
         if day.year == year:

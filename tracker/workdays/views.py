@@ -13,9 +13,9 @@ from tracker.errors import ValidationFailed
 from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.spreadsheets.workdays import MAX_BYTES, read_arrangement
 from tracker.workdays import services
 from tracker.workdays.forms import DayForm, ImportForm, YearForm
-from tracker.workdays.sheets import MAX_BYTES, read_arrangement
 
 bp = Blueprint("workdays", __name__, url_prefix="/admin/working-days")
 

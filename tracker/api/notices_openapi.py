@@ -1,6 +1,6 @@
 """The notices' part of the OpenAPI document, from the same field specs the API checks."""
 
-from tracker.notices import api
+from tracker.api import notices as api
 from tracker.notices.models import LEVELS, STATUSES
 
 

@@ -7,11 +7,12 @@ import csv
 import io
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationFailed
 from tracker.spreadsheets.cellscan import Limits, ScanFailed, scan_isolated
-from tracker.spreadsheets.reader import PARSE_MEMORY_MB, PARSE_SECONDS, SheetError, check_container
+from tracker.spreadsheets.reader import SheetError, check_container
 
 MAX_BYTES = 512 * 1024
 MAX_ROWS = 400
@@ -98,8 +99,8 @@ def _xlsx_rows(data: bytes) -> list[list]:
         sheets = scan_isolated(
             data,
             Limits(max_rows=MAX_ROWS + 2, max_columns=16, max_sheets=1),
-            seconds=PARSE_SECONDS,
-            memory_mb=PARSE_MEMORY_MB,
+            seconds=current_app.config["IMPORT_PARSE_SECONDS"],
+            memory_mb=current_app.config["IMPORT_PARSE_MEMORY_MB"],
         )
     except SheetError as error:
         raise ValidationFailed(_l("The arrangement was not saved."), {"file": error.message}) from None
