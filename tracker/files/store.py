@@ -62,6 +62,15 @@ def _blocks(stream: BinaryIO, limit: int | None):
         yield block
 
 
+def sha256_of(stream: BinaryIO) -> str:
+    """The SHA-256 of a stream read to its end in blocks; the stream is closed afterwards."""
+    sha = hashlib.sha256()
+    with stream:
+        while block := stream.read(CHUNK):
+            sha.update(block)
+    return sha.hexdigest()
+
+
 class DiskFile(io.FileIO):
     """A file opened for reading that knows its size (``open`` answers this or ``ChunkReader``)."""
 

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
+from tracker.files.store import sha256_of
 from tracker.items.models import Evidence, Item, LedgerEntry, LedgerHead
 
 GENESIS = "0" * 64
@@ -472,7 +473,7 @@ def verify_evidence(files, batch: int = 1000) -> list[FileProblem]:
         for evidence_id, item_id, entry_id, filename, storage_name, sha256 in rows:
             last_id = evidence_id
             try:
-                digest = _hash(files.open("evidence", storage_name))
+                digest = sha256_of(files.open("evidence", storage_name))
             except FileNotFoundError:
                 problems.append(FileProblem(evidence_id, item_id, entry_id, filename, "file is missing"))
                 continue
@@ -480,11 +481,3 @@ def verify_evidence(files, batch: int = 1000) -> list[FileProblem]:
                 problems.append(
                     FileProblem(evidence_id, item_id, entry_id, filename, "file does not match its SHA-256")
                 )
-
-
-def _hash(stream) -> str:
-    digest = hashlib.sha256()
-    with stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
