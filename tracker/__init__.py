@@ -72,6 +72,7 @@ AREAS = {
     "health": ("views",),
     "backup": ("commands",),
     "demo": ("commands",),
+    "files": ("commands",),
 }
 
 
