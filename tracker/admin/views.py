@@ -6,20 +6,19 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from tracker import permissions
-from tracker.admin import services
 from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, RenumberForm, SecurityForm, UserForm
-from tracker.audit import services as audit
 from tracker.auth import two_factor
+from tracker.auth import users as user_services
 from tracker.auth.models import User
 from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
-from tracker.event.services import current_event
+from tracker.event import services as events
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items import services as items
 from tracker.items.renumber import renumber as renumber_item
@@ -51,7 +50,7 @@ def index():
 
 @bp.route("/event", methods=["GET", "POST"])
 def event():
-    event = current_event()
+    event = events.current_event()
     form = EventForm()
     if request.method == "GET" and event is not None:
         tz = ZoneInfo(event.timezone)
@@ -70,12 +69,11 @@ def event():
             "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
         try:
-            saved = services.save_event(event, data, now=utcnow())
+            events.save_event(data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("admin.event"))
@@ -84,8 +82,7 @@ def event():
 
 @bp.route("/groups")
 def groups():
-    rows = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
-    return render_template("admin/groups.html", groups=rows)
+    return render_template("admin/groups.html", groups=group_services.ordered_groups())
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -95,12 +92,14 @@ def group(group_id: int | None = None):
     form = GroupForm(obj=record)
     if form.validate_on_submit():
         try:
-            saved = services.save_group(record, form.data)
+            if record is None:
+                group_services.create_group(form.data, actor=current_user, now=utcnow())
+            else:
+                group_services.update_group(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record("group_saved", actor=current_user, target=saved.code, now=utcnow())
             db.session.commit()
             flash(_("Work group saved."), "success")
             return redirect(url_for("admin.groups"))
@@ -109,8 +108,7 @@ def group(group_id: int | None = None):
 
 @bp.route("/users")
 def users():
-    rows = db.session.scalars(select(User).order_by(func.lower(User.username))).all()
-    return render_template("admin/users.html", users=rows)
+    return render_template("admin/users.html", users=user_services.ordered_users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -119,27 +117,16 @@ def users():
 def user(user_id: int | None = None):
     record = db.get_or_404(User, user_id) if user_id is not None else None
     form = UserForm(obj=record)
-    form.group_ids.choices = [
-        (g.id, f"{g.code} · {g.name}")
-        for g in db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code))
-    ]
+    form.group_ids.choices = [(g.id, f"{g.code} · {g.name}") for g in group_services.ordered_groups()]
     if request.method == "GET" and record is not None:
         form.group_ids.data = sorted(record.group_ids)
     if form.validate_on_submit():
         try:
-            saved = services.save_user(record, form.data, actor=current_user, now=utcnow())
+            user_services.save_user(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record(
-                "user_saved",
-                actor=current_user,
-                target=saved.username,
-                detail=f"role={saved.role} groups={','.join(sorted(g.code for g in saved.groups))} "
-                f"active={saved.is_active_account}",
-                now=utcnow(),
-            )
             db.session.commit()
             flash(_("User saved."), "success")
             return redirect(url_for("admin.users"))
@@ -153,10 +140,7 @@ def security():
     if request.method == "GET":
         form.require_totp.data = two_factor.is_required()
     if form.validate_on_submit():
-        two_factor.set_required(form.require_totp.data)
-        audit.record(
-            "security_saved", actor=current_user, detail=f"require_totp={form.require_totp.data}", now=utcnow()
-        )
+        user_services.set_totp_required(form.require_totp.data, actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("Security settings saved."), "success")
         return redirect(url_for("admin.security"))

@@ -22,6 +22,7 @@ from tracker.event.models import Event
 from tracker.event.services import current_event
 from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead
 from tracker.items.queries import due_soon_clause, overdue_clause
@@ -200,7 +201,7 @@ def _build_summary(actor, event: Event, today: date, now: datetime) -> dict:
     for group_id, _area, status, items, overdue, due_soon, rank in cells:
         _add(by_group.setdefault(group_id, _empty_counts()), status, items, overdue, due_soon, rank)
         _add(totals, status, items, overdue, due_soon, rank)
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     open_by_milestone = _milestone_counts(actor, event, today)
     milestones = [m for m in all_milestones(event) if m.date >= today]
     return {

@@ -19,6 +19,7 @@ from tracker import permissions
 from tracker.auth.models import User
 from tracker.calendar.models import CalendarToken
 from tracker.extensions import db
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.items.rules import ACTIVE_STATUSES
@@ -74,7 +75,7 @@ def reset_token(user, *, now: datetime) -> None:
 
 
 def subscribable_groups(user) -> list[WorkGroup]:
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     return [g for g in groups if permissions.can_subscribe_group_calendar(user, g.id)]
 
 
