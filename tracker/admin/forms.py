@@ -66,6 +66,17 @@ class UserForm(FlaskForm):
     is_active_account = BooleanField(_l("Account active"), default=True)
 
 
+class WebhookForm(FlaskForm):
+    webhook_url = StringField(
+        _l("New robot address (leave empty to keep the current one)"), validators=[Optional(), Length(max=500)]
+    )
+    webhook_format = SelectField(_l("Message format"), choices=WEBHOOK_FORMATS)
+    webhook_secret = PasswordField(
+        _l("New signing secret (leave empty to keep the current one)"), validators=[Optional(), Length(max=200)]
+    )
+    remove = BooleanField(_l("Remove the robot"))
+
+
 class SecurityForm(FlaskForm):
     require_totp = BooleanField(_l("Require two-factor sign-in for administrators and committee reviewers"))
 

@@ -8,7 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker import permissions
-from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, RenumberForm, SecurityForm, UserForm
+from tracker.admin.forms import (
+    ROLE_LABELS,
+    EventForm,
+    GroupForm,
+    RenumberForm,
+    SecurityForm,
+    UserForm,
+    WebhookForm,
+)
 from tracker.auth import two_factor
 from tracker.auth import users as user_services
 from tracker.auth.models import User
@@ -18,10 +26,12 @@ from tracker.errors import ValidationFailed
 from tracker.event import services as events
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.groups import robots
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items import services as items
 from tracker.items.renumber import renumber as renumber_item
+from tracker.reminders.services import webhook_hosts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -104,6 +114,35 @@ def group(group_id: int | None = None):
             flash(_("Work group saved."), "success")
             return redirect(url_for("admin.groups"))
     return render_template("admin/group.html", form=form, group=record), 422 if form.errors else 200
+
+
+@bp.route("/groups/<int:group_id>/webhook", methods=["GET", "POST"])
+@recent_login_required
+def group_webhook(group_id: int):
+    group = db.get_or_404(WorkGroup, group_id)
+    form = WebhookForm(webhook_format=group.webhook_format)
+    if form.validate_on_submit():
+        url = "" if form.remove.data else (form.webhook_url.data or group.webhook_url or "")
+        try:
+            group_services.save_robot(
+                group,
+                url=url,
+                fmt=form.webhook_format.data,
+                secret=form.webhook_secret.data,
+                allowed_hosts=webhook_hosts(),
+                actor=current_user,
+                now=utcnow(),
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Chat robot saved."), "success")
+            return redirect(url_for("admin.group_webhook", group_id=group.id))
+    return render_template(
+        "admin/webhook.html", form=form, group=group, masked=robots.mask_url(group.webhook_url)
+    ), 422 if form.errors else 200
 
 
 @bp.route("/users")

@@ -16,6 +16,7 @@ ACTIONS = (
     "permission_denied",
     "event_saved",
     "group_saved",
+    "group_robot_saved",
     "user_saved",
     "password_changed",
     "two_factor_changed",

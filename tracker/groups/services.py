@@ -7,6 +7,7 @@ the caller's transaction; callers commit.
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -14,7 +15,7 @@ from tracker import permissions
 from tracker.audit import services as audit
 from tracker.errors import PermissionDenied, ValidationFailed
 from tracker.extensions import db
-from tracker.groups import rules
+from tracker.groups import robots, rules
 from tracker.groups.models import WorkGroup
 
 
@@ -75,4 +76,37 @@ def _save(group: WorkGroup | None, data: dict, *, actor, now: datetime) -> WorkG
             group.sort_order = (db.session.scalar(select(func.max(WorkGroup.sort_order))) or 0) + 1
     db.session.flush()
     audit.record("group_saved", actor=actor, target=group.code, now=now)
+    return group
+
+
+def save_robot(group: WorkGroup, *, url: str, fmt: str, secret: str, allowed_hosts, actor, now: datetime) -> WorkGroup:
+    """Set (or with an empty ``url``, remove) a group's chat robot; ``allowed_hosts`` is the admins'
+    allowlist. An empty ``secret`` keeps the current one; a robot that is removed, or whose format
+    cannot sign (WeCom), keeps none."""
+    if not permissions.can_administer(actor):
+        raise PermissionDenied(_l("Only administrators set chat robots."))
+    if fmt not in robots.FORMATS:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"webhook_format": _l("Choose a format.")})
+    url = (url or "").strip()
+    if url:
+        try:
+            url = robots.check_url(url, allowed_hosts, fmt, current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ()))
+        except ValueError as error:
+            raise ValidationFailed(
+                _l("Please correct the marked fields."), {"webhook_url": _l("Not allowed: %(why)s.", why=str(error))}
+            ) from None
+    secret = (secret or "").strip()
+    if secret and fmt not in robots.SIGNED_FORMATS:
+        raise ValidationFailed(
+            _l("Please correct the marked fields."),
+            {"webhook_secret": _l("WeCom robots do not sign messages: leave the secret empty.")},
+        )
+    group.webhook_url = url or None
+    group.webhook_format = fmt
+    if not url or fmt not in robots.SIGNED_FORMATS:
+        group.webhook_secret = None
+    elif secret:
+        group.webhook_secret = secret
+    detail = f"format={fmt} url={robots.mask_url(group.webhook_url) or '-'} signed={group.webhook_secret is not None}"
+    audit.record("group_robot_saved", actor=actor, target=group.code, detail=detail, now=now)
     return group

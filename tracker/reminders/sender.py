@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from tracker import permissions
 from tracker.clock import local_date
 from tracker.extensions import db
+from tracker.groups import robots
 from tracker.items.models import Item
 from tracker.reminders import messages, notices, rules, smtp, webhook
 from tracker.reminders.messages import force_locale
@@ -229,7 +230,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
         group = batch.groups[group_id]
         try:
             internal = current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ())
-            url = webhook.check_url(group.url, hosts, group.format, internal)
+            url = robots.check_url(group.url, hosts, group.format, internal)
         except ValueError as error:
             for row in group_rows:
                 finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
@@ -263,7 +264,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
                 data = webhook.payload(group.format, message)
                 webhook.post(session, *webhook.signed(group.format, url, data, group.secret, now))
             except webhook.WebhookError as error:
-                log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
+                log.warning("webhook to %s failed: %s", robots.mask_url(url), error)
                 for row, _line in chunk:
                     finish(row, "failed", now, policy, str(error))
                     outcome["failed"] += 1
