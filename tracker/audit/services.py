@@ -28,6 +28,12 @@ ACTIONS = (
     "verify_override",
     "working_day_saved",
     "working_days_imported",
+    "milestone_saved",
+    "reminder_settings_saved",
+    "delivery_resent",
+    "notice_rules_saved",
+    "api_token_created",
+    "api_token_revoked",
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
@@ -115,6 +116,7 @@ def save_settings(data: dict, *, actor, now: datetime) -> ReminderSettings:
     settings.webhook_hosts = "\n".join(dict.fromkeys(hosts))
     settings.updated_at = now
     db.session.add(settings)
+    audit.record("reminder_settings_saved", actor=actor, now=now)
     return settings
 
 
@@ -218,6 +220,7 @@ def resend_delivery(delivery_id: int, *, actor, now: datetime) -> Delivery:
         raise ValidationFailed(_l("Only failed or skipped deliveries can be sent again."))
     row.status, row.attempts, row.next_attempt_at = "pending", 0, now
     row.lease_until = row.claim_token = None
+    audit.record("delivery_resent", actor=actor, target=f"{row.channel} #{row.id}", detail=row.rule, now=now)
     return row
 
 
