@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import false, or_, select
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.calendar.models import CalendarToken
 from tracker.extensions import db
@@ -72,6 +73,7 @@ def reset_token(user, *, now: datetime) -> None:
         db.session.add(row)
     row.salt = secrets.token_urlsafe(32)
     row.reset_at = now
+    audit.record("calendar_reset", actor=user, now=now)
 
 
 def subscribable_groups(user) -> list[WorkGroup]:

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
-from tracker.audit import services as audit
 from tracker.calendar import services
 from tracker.calendar.feed import build_calendar
 from tracker.clock import utcnow
@@ -42,7 +41,6 @@ def index():
 def reset():
     if ResetForm().validate_on_submit():
         services.reset_token(current_user, now=utcnow())
-        audit.record("calendar_reset", actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("Your calendar address has changed. Subscribe again with the new address."), "success")
     return redirect(url_for("calendar.index"))

@@ -114,7 +114,6 @@ def confirm():
         db.session.rollback()
         uploads.discard(current_user.id, form.token.data)
         return _preview(plan, None, rejected.problems)
-    audit.record("items_imported", actor=current_user, target=filename, detail=plan.summary(), now=now)
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
     counts = plan.counts()
