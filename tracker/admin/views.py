@@ -1,4 +1,8 @@
-"""Admin pages: the event, work groups and users. Every route is admin-only."""
+"""Admin pages: the event, work groups (and their chat robots) and users. Every route is admin-only.
+
+The pages parse forms and call the areas' own services (event, groups, auth.users), which check
+permissions and write the audit row; nothing here changes a row itself.
+"""
 
 from datetime import UTC
 from zoneinfo import ZoneInfo
