@@ -15,7 +15,7 @@ from tests.factories import NOW, PASSWORD, login
 from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth import services as auth_services
-from tracker.auth import two_factor
+from tracker.auth import two_factor, users
 from tracker.auth.models import User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -327,8 +327,6 @@ def test_password_change_revokes_api_tokens_and_says_so(app, world, runner):
 def test_admin_password_reset_revokes_the_users_tokens(app, world, runner):
     secret = runner.invoke(args=["api-token", "member"]).output.strip()
     with app.app_context():
-        from tracker.admin import services as admin_services
-
         member = db.session.scalars(select(User).where(User.username == "member")).one()
         admin = db.session.scalars(select(User).where(User.username == "admin")).one()
         data = {
@@ -340,7 +338,7 @@ def test_admin_password_reset_revokes_the_users_tokens(app, world, runner):
             "is_active_account": True,
             "group_ids": [world.cs.id],
         }
-        admin_services.save_user(member, data, actor=admin, now=NOW)
+        users.save_user(member, data, actor=admin, now=NOW)
         db.session.commit()
     assert app.test_client().get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
@@ -391,19 +389,19 @@ def test_calendar_url_ignores_the_host_header(app, world, runner):
 )
 def test_mixed_script_usernames_are_refused(app, world, name):
     with app.app_context(), pytest.raises(ValidationFailed) as refused:
-        auth_services.create_user(username=name, password="long-enough-1", role="member", group_codes=[])
+        users.create_user(username=name, password="long-enough-1", role="member", group_codes=[])
     assert "username" in refused.value.fields
 
 
 def test_usernames_are_nfkc_normalised(app, world):
     with app.app_context():
-        user = auth_services.create_user(username="ｗａｎｇ２", password="long-enough-1", role="member", group_codes=[])
+        user = users.create_user(username="ｗａｎｇ２", password="long-enough-1", role="member", group_codes=[])
         assert user.username == "wang2"
         db.session.commit()
         with pytest.raises(ValidationFailed):  # full-width "lead" is "lead", which is taken
-            auth_services.create_user(username="ｌｅａｄ", password="long-enough-1", role="member", group_codes=[])
+            users.create_user(username="ｌｅａｄ", password="long-enough-1", role="member", group_codes=[])
         for fine in ("张伟", "zhang.wei", "wei张"):
-            auth_services.create_user(username=fine, password="long-enough-1", role="member", group_codes=[])
+            users.create_user(username=fine, password="long-enough-1", role="member", group_codes=[])
     client = app.test_client()
     response = client.post("/login", data={"username": "ｗａｎｇ２", "password": "long-enough-1"})
     assert response.status_code == 302

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.factories import login
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.groups import robots
 from tracker.groups.models import WorkGroup
 from tracker.reminders import services, webhook
 from tracker.reminders.models import Delivery, Notification, NotificationPreference
@@ -221,10 +222,10 @@ def test_robot_urls_off_the_allowlist_are_refused(app, client, world, url):
 
 
 def test_mask_url_hides_query_values_and_path_tokens():
-    assert webhook.mask_url(f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={TOKEN}") == (
+    assert robots.mask_url(f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={TOKEN}") == (
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=•••cdef"
     )
-    masked = webhook.mask_url(f"https://open.feishu.cn/open-apis/bot/v2/hook/{TOKEN}")
+    masked = robots.mask_url(f"https://open.feishu.cn/open-apis/bot/v2/hook/{TOKEN}")
     assert TOKEN not in masked and masked.startswith("https://open.feishu.cn/open-apis/bot/v2/hook/•••")
     assert (
         webhook.scrub(f"failed for /send?key={TOKEN}", f"https://h/send?key={TOKEN}") == "failed for /send?key=•••cdef"

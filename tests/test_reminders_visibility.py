@@ -18,8 +18,9 @@ from tests import factories
 from tests import test_reminders_delivery as delivery
 from tests.test_reminders_delivery import DEADLINE, local, prepare, rows, run_at
 from tracker import permissions
-from tracker.auth.models import User, group_membership
+from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.groups.models import group_membership
 from tracker.items import services as items
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone

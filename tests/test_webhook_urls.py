@@ -6,8 +6,8 @@ from sqlalchemy import update
 from tests.factories import login
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
+from tracker.groups.robots import check_url, mask_url
 from tracker.reminders import services
-from tracker.reminders.webhook import check_url, mask_url
 
 HOSTS = ["oapi.dingtalk.com", "robots.example.org", "localhost"]
 

@@ -126,4 +126,12 @@ ROUTES += [
 ROUTES += [
     Route("auth.account", "GET", "/account", roles(OK)),
     Route("auth.change_email", "POST", "/account/email", roles(ANY_OK), data={"email": "someone@office.local"}),
+    Route("admin.group_webhook", "GET", "/admin/groups/{cs}/webhook", ADMIN_ONLY),
+    Route(
+        "admin.group_webhook",
+        "POST",
+        "/admin/groups/{js}/webhook",
+        ADMIN_POST,
+        data={"webhook_url": "", "webhook_format": "dingtalk"},
+    ),
 ]

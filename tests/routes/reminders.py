@@ -38,12 +38,4 @@ ROUTES = [
     ),
     Route("reminders.deliveries", "GET", "/admin/deliveries", ADMIN_ONLY),
     Route("reminders.resend", "POST", "/admin/deliveries/999999/resend", roles(DENIED, admin=NOT_FOUND)),
-    Route("reminders.group_webhook", "GET", "/admin/groups/{cs}/webhook", ADMIN_ONLY),
-    Route(
-        "reminders.group_webhook",
-        "POST",
-        "/admin/groups/{js}/webhook",
-        ADMIN_POST,
-        data={"webhook_url": "", "webhook_format": "dingtalk"},
-    ),
 ]

@@ -23,6 +23,12 @@ ROLE_LABELS = {
     "member": _l("Member (responsible person)"),
     "external": _l("Third-party team member"),
 }
+WEBHOOK_FORMATS = [
+    ("generic", _l("Generic JSON")),
+    ("wecom", _l("WeCom robot")),
+    ("dingtalk", _l("DingTalk robot")),
+    ("feishu", _l("Feishu robot")),
+]
 
 
 class EventForm(FlaskForm):
@@ -58,6 +64,17 @@ class UserForm(FlaskForm):
     group_ids = SelectMultipleField(_l("Work groups"), coerce=int)
     password = PasswordField(_l("New password (leave empty to keep)"), validators=[Optional(), Length(max=200)])
     is_active_account = BooleanField(_l("Account active"), default=True)
+
+
+class WebhookForm(FlaskForm):
+    webhook_url = StringField(
+        _l("New robot address (leave empty to keep the current one)"), validators=[Optional(), Length(max=500)]
+    )
+    webhook_format = SelectField(_l("Message format"), choices=WEBHOOK_FORMATS)
+    webhook_secret = PasswordField(
+        _l("New signing secret (leave empty to keep the current one)"), validators=[Optional(), Length(max=200)]
+    )
+    remove = BooleanField(_l("Remove the robot"))
 
 
 class SecurityForm(FlaskForm):

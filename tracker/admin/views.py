@@ -1,4 +1,8 @@
-"""Admin pages: the event, work groups and users. Every route is admin-only."""
+"""Admin pages: the event, work groups (and their chat robots) and users. Every route is admin-only.
+
+The pages parse forms and call the areas' own services (event, groups, auth.users), which check
+permissions and write the audit row; nothing here changes a row itself.
+"""
 
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -6,23 +10,32 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from tracker import permissions
-from tracker.admin import services
-from tracker.admin.forms import ROLE_LABELS, EventForm, GroupForm, RenumberForm, SecurityForm, UserForm
-from tracker.audit import services as audit
+from tracker.admin.forms import (
+    ROLE_LABELS,
+    EventForm,
+    GroupForm,
+    RenumberForm,
+    SecurityForm,
+    UserForm,
+    WebhookForm,
+)
 from tracker.auth import two_factor
+from tracker.auth import users as user_services
 from tracker.auth.models import User
 from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
-from tracker.event.services import current_event
+from tracker.event import services as events
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.groups import robots
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items import services as items
 from tracker.items.renumber import renumber as renumber_item
+from tracker.reminders.services import webhook_hosts
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,7 +64,7 @@ def index():
 
 @bp.route("/event", methods=["GET", "POST"])
 def event():
-    event = current_event()
+    event = events.current_event()
     form = EventForm()
     if request.method == "GET" and event is not None:
         tz = ZoneInfo(event.timezone)
@@ -70,12 +83,11 @@ def event():
             "closing_at": form.closing_at.data.replace(tzinfo=tz).astimezone(UTC) if form.closing_at.data else None,
         }
         try:
-            saved = services.save_event(event, data, now=utcnow())
+            events.save_event(data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record("event_saved", actor=current_user, target=saved.name, now=utcnow())
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("admin.event"))
@@ -84,8 +96,7 @@ def event():
 
 @bp.route("/groups")
 def groups():
-    rows = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
-    return render_template("admin/groups.html", groups=rows)
+    return render_template("admin/groups.html", groups=group_services.ordered_groups())
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -95,22 +106,52 @@ def group(group_id: int | None = None):
     form = GroupForm(obj=record)
     if form.validate_on_submit():
         try:
-            saved = services.save_group(record, form.data)
+            if record is None:
+                group_services.create_group(form.data, actor=current_user, now=utcnow())
+            else:
+                group_services.update_group(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record("group_saved", actor=current_user, target=saved.code, now=utcnow())
             db.session.commit()
             flash(_("Work group saved."), "success")
             return redirect(url_for("admin.groups"))
     return render_template("admin/group.html", form=form, group=record), 422 if form.errors else 200
 
 
+@bp.route("/groups/<int:group_id>/webhook", methods=["GET", "POST"])
+@recent_login_required
+def group_webhook(group_id: int):
+    group = db.get_or_404(WorkGroup, group_id)
+    form = WebhookForm(webhook_format=group.webhook_format)
+    if form.validate_on_submit():
+        url = "" if form.remove.data else (form.webhook_url.data or group.webhook_url or "")
+        try:
+            group_services.save_robot(
+                group,
+                url=url,
+                fmt=form.webhook_format.data,
+                secret=form.webhook_secret.data,
+                allowed_hosts=webhook_hosts(),
+                actor=current_user,
+                now=utcnow(),
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Chat robot saved."), "success")
+            return redirect(url_for("admin.group_webhook", group_id=group.id))
+    return render_template(
+        "admin/webhook.html", form=form, group=group, masked=robots.mask_url(group.webhook_url)
+    ), 422 if form.errors else 200
+
+
 @bp.route("/users")
 def users():
-    rows = db.session.scalars(select(User).order_by(func.lower(User.username))).all()
-    return render_template("admin/users.html", users=rows)
+    return render_template("admin/users.html", users=user_services.ordered_users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -119,27 +160,16 @@ def users():
 def user(user_id: int | None = None):
     record = db.get_or_404(User, user_id) if user_id is not None else None
     form = UserForm(obj=record)
-    form.group_ids.choices = [
-        (g.id, f"{g.code} · {g.name}")
-        for g in db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code))
-    ]
+    form.group_ids.choices = [(g.id, f"{g.code} · {g.name}") for g in group_services.ordered_groups()]
     if request.method == "GET" and record is not None:
         form.group_ids.data = sorted(record.group_ids)
     if form.validate_on_submit():
         try:
-            saved = services.save_user(record, form.data, actor=current_user, now=utcnow())
+            user_services.save_user(record, form.data, actor=current_user, now=utcnow())
         except ValidationFailed as error:
             db.session.rollback()
             show_errors(form, error)
         else:
-            audit.record(
-                "user_saved",
-                actor=current_user,
-                target=saved.username,
-                detail=f"role={saved.role} groups={','.join(sorted(g.code for g in saved.groups))} "
-                f"active={saved.is_active_account}",
-                now=utcnow(),
-            )
             db.session.commit()
             flash(_("User saved."), "success")
             return redirect(url_for("admin.users"))
@@ -153,10 +183,7 @@ def security():
     if request.method == "GET":
         form.require_totp.data = two_factor.is_required()
     if form.validate_on_submit():
-        two_factor.set_required(form.require_totp.data)
-        audit.record(
-            "security_saved", actor=current_user, detail=f"require_totp={form.require_totp.data}", now=utcnow()
-        )
+        user_services.set_totp_required(form.require_totp.data, actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("Security settings saved."), "success")
         return redirect(url_for("admin.security"))

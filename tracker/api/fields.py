@@ -12,7 +12,7 @@ from tracker.api.errors import ApiError
 from tracker.api.payload import Field
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.items.queries import SORTS
 from tracker.items.rules import (
@@ -165,7 +165,7 @@ def _invalid(name: str, message) -> ApiError:
 
 
 def _group_id(code: str) -> int:
-    group = db.session.scalars(select(WorkGroup).where(WorkGroup.code == code)).first()
+    group = group_services.by_code(code)
     if group is None:
         raise _invalid("group", _("Unknown work group: %(code)s", code=code))
     return group.id
@@ -179,8 +179,7 @@ def item_data(values: dict) -> dict:
             data["group_id"] = _group_id(value)
         elif name == "supporting_groups":
             codes = list(dict.fromkeys(value))
-            found = db.session.scalars(select(WorkGroup).where(WorkGroup.code.in_(codes))).all() if codes else []
-            missing = sorted(set(codes) - {g.code for g in found})
+            found, missing = group_services.by_codes(codes)
             if missing:
                 raise _invalid(name, _("Unknown work group: %(code)s", code=", ".join(missing)))
             data["supporting_group_ids"] = [g.id for g in found]

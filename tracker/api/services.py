@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker import permissions
 from tracker.api.models import ApiToken
+from tracker.audit import services as audit
 from tracker.auth.services import password_changed
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -35,6 +36,7 @@ def create_token(user, name: str, *, now: datetime) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, hash=token_hash(secret), created_at=now)
     db.session.add(token)
     db.session.flush()
+    audit.record("api_token_created", actor=user, target=name, now=now)
     return token, secret
 
 
@@ -49,6 +51,7 @@ def revoke_token(token_id: int, *, actor, now: datetime) -> ApiToken:
         raise NotFound(_l("No such token."))
     if token.revoked_at is None:
         token.revoked_at = now
+        audit.record("api_token_revoked", actor=actor, target=token.name, now=now)
     return token
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tracker import permissions
-from tracker.admin import services as admin_services
 from tracker.api import auth, errors, exercises, extension_requests, fields, notices, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
@@ -22,9 +21,10 @@ from tracker.board import services as board_services
 from tracker.calendar.services import calendar_url
 from tracker.clock import utcnow
 from tracker.errors import Conflict
+from tracker.event import services as event_services
 from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items import extensions as item_extensions
 from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
@@ -96,22 +96,21 @@ def put_event():
     values = parse_body(read_json(), fields.EVENT, required=fields.EVENT_REQUIRED)
     event = current_event()
     values.setdefault("default_locale", event.default_locale if event else "zh_CN")
-    event = admin_services.save_event(event, values, now=utcnow())
+    event = event_services.save_event(values, actor=auth.actor(), now=utcnow())
     db.session.commit()
     return jsonify(shapes.event_json(event, utcnow()))
 
 
 @bp.route("/groups")
 def list_groups():
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
-    return jsonify(_paged([shapes.group_json(g) for g in groups]))
+    return jsonify(_paged([shapes.group_json(g) for g in group_services.ordered_groups()]))
 
 
 @bp.route("/groups", methods=["POST"])
 def create_group():
     _require(permissions.can_administer(auth.actor()))
     values = parse_body(read_json(), fields.GROUP, required=("code", "name"))
-    group = admin_services.save_group(None, values)
+    group = group_services.create_group(values, actor=auth.actor(), now=utcnow())
     db.session.commit()
     return _created(shapes.group_json(group))
 

@@ -17,6 +17,13 @@ ACTION = {
     "items_imported": _l("Items imported"),
     "ledger_exported": _l("Ledger exported"),
     "calendar_reset": _l("Calendar link renewed"),
+    "group_robot_saved": _l("Chat robot saved"),
+    "milestone_saved": _l("Milestone saved"),
+    "reminder_settings_saved": _l("Reminder rules saved"),
+    "delivery_resent": _l("Delivery queued again"),
+    "notice_rules_saved": _l("Supervision rules saved"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
 }
 
 

@@ -16,6 +16,7 @@ ACTIONS = (
     "permission_denied",
     "event_saved",
     "group_saved",
+    "group_robot_saved",
     "user_saved",
     "password_changed",
     "two_factor_changed",
@@ -27,6 +28,12 @@ ACTIONS = (
     "verify_override",
     "working_day_saved",
     "working_days_imported",
+    "milestone_saved",
+    "reminder_settings_saved",
+    "delivery_resent",
+    "notice_rules_saved",
+    "api_token_created",
+    "api_token_revoked",
 )
 
 

@@ -1,7 +1,7 @@
 import click
 from flask.cli import with_appcontext
 
-from tracker.auth import services
+from tracker.auth import users
 from tracker.auth.models import ROLES
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -18,7 +18,7 @@ from tracker.extensions import db
 def create_user(username, password, role, groups, email, name):
     """Create a user with one role and their work groups."""
     try:
-        user = services.create_user(
+        user = users.create_user(
             username=username,
             password=password,
             role=role,

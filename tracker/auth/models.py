@@ -2,7 +2,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -10,13 +10,6 @@ from tracker.clock import UTCDateTime, utcnow
 from tracker.extensions import db
 
 ROLES = ("admin", "committee", "lead", "member", "external")
-
-group_membership = Table(
-    "group_membership",
-    db.metadata,
-    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_id", Integer, ForeignKey("work_group.id", ondelete="CASCADE"), primary_key=True),
-)
 
 
 class User(UserMixin, db.Model):
@@ -44,7 +37,8 @@ class User(UserMixin, db.Model):
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    groups = relationship("WorkGroup", secondary=group_membership, back_populates="members")
+    # Membership is the work group's (tracker/groups/models.py owns the table).
+    groups = relationship("WorkGroup", secondary="group_membership", back_populates="members")
 
     @property
     def name(self) -> str:

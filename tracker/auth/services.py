@@ -14,7 +14,6 @@ from tracker.auth.models import ROLES, User
 from tracker.auth.rules import normalise_username
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
 
 MIN_PASSWORD = 8
 # Sent inside the transaction that changes a user's password (by themselves or an admin),
@@ -35,13 +34,6 @@ def normalise_email(email: str) -> str | None:
         return validate_email(email, check_deliverability=False, globally_deliverable=False).normalized
     except EmailNotValidError:
         return None
-
-
-def find_groups(codes: list[str]) -> tuple[list[WorkGroup], list[str]]:
-    wanted = [c.strip() for c in codes if c.strip()]
-    found = db.session.scalars(select(WorkGroup).where(WorkGroup.code.in_(wanted))).all()
-    missing = sorted(set(wanted) - {g.code for g in found})
-    return list(found), missing
 
 
 def check_user_fields(
@@ -72,32 +64,6 @@ def check_user_fields(
         if normalised is None:
             errors["email"] = _l("Not a valid email address.")
     return errors, normalised
-
-
-def create_user(
-    *,
-    username: str,
-    password: str,
-    role: str,
-    group_codes: list[str],
-    email: str | None = None,
-    display_name: str = "",
-) -> User:
-    username = normalise_username(username)
-    errors, email = check_user_fields(username=username, password=password, role=role, email=email)
-    groups, missing = find_groups(group_codes)
-    if missing:
-        errors["group"] = _l("Unknown work group: %(codes)s", codes=", ".join(missing))
-    if len(display_name) > 100:
-        errors["name"] = _l("At most %(n)s characters.", n=100)
-    if errors:
-        raise ValidationFailed(_l("The user was not created."), errors)
-    user = User(username=username, role=role, email=email, display_name=display_name.strip())
-    user.set_password(password)
-    user.groups = groups
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def _dummy_hash() -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 import pyotp
 from sqlalchemy import select
 
+from tracker.audit import services as audit
 from tracker.auth.models import Setting, User
 from tracker.extensions import db
 
@@ -50,7 +51,7 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
-def enable(user: User, secret: str, step: int | None = None) -> list[str]:
+def enable(user: User, secret: str, step: int | None = None, *, now: datetime) -> list[str]:
     """Turn 2FA on; returns the recovery codes, shown once and stored only as hashes.
 
     ``step`` is the time step of the code that confirmed the set-up: it is used up.
@@ -60,13 +61,15 @@ def enable(user: User, secret: str, step: int | None = None) -> list[str]:
     user.totp_last_step = step
     user.recovery_codes = json.dumps([_hash(c) for c in codes])
     user.end_sessions()
+    audit.record("two_factor_changed", actor=user, detail="on", now=now)
     return codes
 
 
-def disable(user: User) -> None:
+def disable(user: User, *, now: datetime) -> None:
     user.totp_secret = None
     user.recovery_codes = "[]"
     user.end_sessions()
+    audit.record("two_factor_changed", actor=user, detail="off", now=now)
 
 
 def use_recovery_code(user: User, code: str) -> bool:

@@ -110,8 +110,7 @@ def two_factor():
                 db.session.commit()  # a used recovery code stays used
                 form.code.errors = [_("The code is not valid. Try the current code or a recovery code.")]
             else:
-                two_factor_rules.disable(current_user)
-                audit.record("two_factor_changed", actor=current_user, detail="off", now=utcnow())
+                two_factor_rules.disable(current_user, now=utcnow())
                 db.session.commit()
                 login_user(current_user._get_current_object())
                 start_session()
@@ -123,8 +122,7 @@ def two_factor():
     if form.validate_on_submit():
         step = two_factor_rules.matched_step(secret, form.code.data, utcnow())
         if step is not None:
-            codes = two_factor_rules.enable(current_user, secret, step)
-            audit.record("two_factor_changed", actor=current_user, detail="on", now=utcnow())
+            codes = two_factor_rules.enable(current_user, secret, step, now=utcnow())
             db.session.commit()
             session.pop("totp_setup_secret", None)
             login_user(current_user._get_current_object())

@@ -19,7 +19,7 @@ from tracker.event.models import Event
 from tracker.event.services import current_event
 from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items.models import KEY_AREAS, ExtensionRequest, Item, LedgerEntry
 from tracker.items.queries import due_soon_clause, milestone_readiness, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
@@ -243,7 +243,7 @@ def _key_areas(cells: list[Cell]) -> list[AreaTally]:
 def _build_board(scope: Scope) -> Board:
     today = scope.today
     cells = _cells(scope)
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     by_group = {g.id: GroupTally(code=g.code, name=g.name, name_en=g.name_en or "") for g in groups}
     totals = Tally()
     for cell in cells:

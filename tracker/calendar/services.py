@@ -16,9 +16,11 @@ from flask import current_app
 from sqlalchemy import false, or_, select
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.calendar.models import CalendarToken
 from tracker.extensions import db
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.items.rules import ACTIVE_STATUSES
@@ -71,10 +73,11 @@ def reset_token(user, *, now: datetime) -> None:
         db.session.add(row)
     row.salt = secrets.token_urlsafe(32)
     row.reset_at = now
+    audit.record("calendar_reset", actor=user, now=now)
 
 
 def subscribable_groups(user) -> list[WorkGroup]:
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     return [g for g in groups if permissions.can_subscribe_group_calendar(user, g.id)]
 
 

@@ -8,13 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
-from tracker.audit import services as audit
 from tracker.calendar import services
 from tracker.calendar.feed import build_calendar
 from tracker.clock import utcnow
 from tracker.event.services import current_event
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.milestones.models import Milestone
 from tracker.workdays import services as workdays
 
@@ -42,7 +41,6 @@ def index():
 def reset():
     if ResetForm().validate_on_submit():
         services.reset_token(current_user, now=utcnow())
-        audit.record("calendar_reset", actor=current_user, now=utcnow())
         db.session.commit()
         flash(_("Your calendar address has changed. Subscribe again with the new address."), "success")
     return redirect(url_for("calendar.index"))
@@ -108,7 +106,7 @@ def feed(token: str):
 @bp.route("/calendar/feed/<token>/<code>.ics")
 def group_feed(token: str, code: str):
     user = services.user_for_token(token)
-    group = db.session.scalar(select(WorkGroup).where(WorkGroup.code == code)) if user else None
+    group = group_services.by_code(code) if user else None
     if group is None or not permissions.can_subscribe_group_calendar(user, group.id):
         abort(404)
     body = build_calendar(

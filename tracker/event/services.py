@@ -1,10 +1,28 @@
+"""The install's event: reading it (cached per request) and setting it up or changing it.
+
+Changes take the actor and ``now``, check permissions and write their audit row in the
+caller's transaction; callers commit.
+"""
+
 from datetime import date, datetime
+from zoneinfo import available_timezones
 
+from blinker import Namespace
 from flask import current_app, g, has_app_context
+from flask_babel import lazy_gettext as _l
 
+from tracker import permissions
+from tracker.audit import services as audit
 from tracker.clock import local_date
+from tracker.errors import PermissionDenied, ValidationFailed
+from tracker.event import rules
 from tracker.event.models import Event
 from tracker.extensions import db
+
+FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
+# Sent inside the transaction that creates the event: other areas give it what it starts with
+# (the working-day calendar seeds the official holidays it knows).
+event_created = Namespace().signal("event-created")
 
 
 def current_event() -> Event | None:
@@ -25,3 +43,45 @@ def event_timezone() -> str:
 def local_today(now: datetime) -> date:
     """Today's date in the event's time zone: the day deadlines and reminders count in."""
     return local_date(now, event_timezone())
+
+
+def check_event(data: dict, now: datetime) -> dict:
+    """The event's own rules, whichever page or API call sets it: field name → problem."""
+    errors = {}
+    if data.get("timezone") not in available_timezones():
+        errors["timezone"] = _l("Unknown time zone, e.g. Asia/Shanghai.")
+    opening, closing = data.get("opening_at"), data.get("closing_at")
+    if opening is None:
+        errors["opening_at"] = _l("Set the opening time.")
+    elif closing is not None and closing < opening:
+        errors["closing_at"] = _l("Closing must be after opening.")
+    for name in ("opening_at", "closing_at"):
+        if data.get(name) is not None and name not in errors and not rules.within_span(data[name], now):
+            errors[name] = _l("Must be within %(n)s years of today.", n=rules.YEARS)
+    return errors
+
+
+def save_event(data: dict, *, actor, now: datetime) -> Event:
+    """Set up the event, or change the one there is (``FIELDS``; times aware, in UTC)."""
+    if not permissions.can_administer(actor):
+        raise PermissionDenied(_l("Only administrators set up the event."))
+    errors = check_event(data, now)
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    event = current_event()
+    created = event is None
+    if created:
+        event = Event()
+        db.session.add(event)
+    for name in FIELDS:
+        value = data.get(name)
+        setattr(event, name, value.strip() if isinstance(value, str) else value)
+    event.name_en = event.name_en or ""
+    event.host_city = event.host_city or ""
+    db.session.flush()
+    if has_app_context():
+        g.event = event
+    if created:
+        event_created.send(event, now=now)
+    audit.record("event_saved", actor=actor, target=event.name, now=now)
+    return event

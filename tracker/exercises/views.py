@@ -16,7 +16,7 @@ from tracker.exercises import services, workbook
 from tracker.exercises.forms import KIND_LABELS, RESULT_LABELS, ExerciseForm
 from tracker.extensions import db
 from tracker.forms import show_errors
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items import evidence
 from tracker.items.models import SEVERITIES
 from tracker.milestones.models import Milestone
@@ -44,7 +44,7 @@ def _closure_by_milestone(milestones) -> dict:
 
 
 def _groups():
-    return db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    return group_services.ordered_groups()
 
 
 @bp.route("/exercises")

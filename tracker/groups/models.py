@@ -1,8 +1,15 @@
-from sqlalchemy import String
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.auth.models import group_membership
 from tracker.extensions import db
+
+# Who belongs to which work group (a lead leads, a member works in, the groups they are in).
+group_membership = Table(
+    "group_membership",
+    db.metadata,
+    Column("user_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("work_group.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class WorkGroup(db.Model):

@@ -22,6 +22,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.files.store import store
 from tracker.forms import show_errors
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items import duties, evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
@@ -71,7 +72,7 @@ def _list(view: str):
 
 def _filter_choices() -> dict:
     return {
-        "groups": db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all(),
+        "groups": group_services.ordered_groups(),
         "milestones": db.session.scalars(select(Milestone)).all(),
     }
 
@@ -95,7 +96,7 @@ def ledger():
 
 
 def _fill_choices(form: ItemForm, item: Item | None) -> None:
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     allowed = [g for g in groups if permissions.can_move_item_to(current_user, g.id)]
     if item is not None and item.group not in allowed:
         allowed.insert(0, item.group)
@@ -124,7 +125,7 @@ def new():
     form = ItemForm()
     _fill_choices(form, None)
     if request.method == "GET" and request.args.get("group"):
-        group = db.session.scalars(select(WorkGroup).where(WorkGroup.code == request.args["group"])).first()
+        group = group_services.by_code(request.args["group"])
         form.group_id.data = group.id if group else None
     warnings = []
     if request.method == "POST" and request.form.get("confirm_warnings") != "1":

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.event import rules as event_rules
 from tracker.extensions import db
@@ -75,6 +76,7 @@ def create_milestone(data: dict, *, actor, event, now: datetime) -> Milestone:
     milestone = Milestone(event_id=event.id, **_clean(data, now))
     db.session.add(milestone)
     db.session.flush()
+    audit.record("milestone_saved", actor=actor, target=milestone.title, detail="created", now=now)
     return milestone
 
 
@@ -84,4 +86,5 @@ def update_milestone(milestone: Milestone, data: dict, *, actor, now: datetime) 
     for name, value in _clean(data, now).items():
         setattr(milestone, name, value)
     db.session.flush()
+    audit.record("milestone_saved", actor=actor, target=milestone.title, now=now)
     return milestone

@@ -1,7 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from tracker import permissions
 from tracker.clock import utcnow
@@ -9,7 +8,7 @@ from tracker.errors import ValidationFailed
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.forms import show_errors
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items.queries import milestone_readiness
 from tracker.milestones import services
 from tracker.milestones.forms import MilestoneForm
@@ -40,7 +39,7 @@ def index():
 
 def _form(milestone=None) -> MilestoneForm:
     form = MilestoneForm(obj=milestone)
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     form.group_id.choices = [(None, "—")] + [(g.id, f"{g.code} · {g.name}") for g in groups]
     if milestone is not None and not form.is_submitted():
         form.date_mode.data = "relative" if milestone.offset_days is not None else "fixed"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from tracker import permissions
 from tracker.clock import end_of_day, start_of_day
 from tracker.extensions import db
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.notices.models import LEVELS, STATUSES, Notice
@@ -175,9 +176,7 @@ def weekly(actor, monday: date, sunday: date, tz: str, now: datetime) -> list[We
     if not ids:
         return []
     result = []
-    for g in db.session.scalars(
-        select(WorkGroup).where(WorkGroup.id.in_(ids)).order_by(WorkGroup.sort_order, WorkGroup.code)
-    ):
+    for g in group_services.ordered_groups(ids):
         issued, closed, escalated = (int(v or 0) for v in rows.get(g.id, (0, 0, 0)))
         row = WeekRow(g.code, g.name, g.name_en, issued, late.get(g.id, 0), closed, escalated)
         if row.issued or row.answered_late or row.closed or row.escalated:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import Setting
 from tracker.errors import PermissionDenied, ValidationFailed
 from tracker.extensions import db
@@ -63,4 +64,5 @@ def save_rules(data: dict, *, actor, now: datetime) -> SuggestionRules:
         row = db.session.get(Setting, key) or Setting(key=key)
         row.value = ("on" if value else "off") if name == "auto_issue" else str(value)
         db.session.add(row)
+    audit.record("notice_rules_saved", actor=actor, now=now)
     return get_rules()

@@ -13,7 +13,7 @@ from tracker.errors import ValidationFailed
 from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.forms import show_errors
-from tracker.groups.models import WorkGroup
+from tracker.groups import services as group_services
 from tracker.items import evidence
 from tracker.items import services as item_services
 from tracker.items.models import Item
@@ -80,7 +80,7 @@ def index():
     per_page = current_app.config["ITEMS_PER_PAGE"]
     total = count(query)
     notices = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     return render_template(
         "notices/index.html",
         notices=notices,

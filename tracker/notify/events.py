@@ -34,11 +34,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import permissions
-from tracker.auth.models import User, group_membership
+from tracker.auth.models import User
 from tracker.clock import UTCDateTime, local_date
 from tracker.event.services import event_timezone
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
+from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
 from tracker.notify import rules
 from tracker.notify.models import EventPreference, ItemEvent, ItemWatch

@@ -24,6 +24,7 @@ from tracker.auth.models import User
 from tracker.clock import local_date, start_of_day
 from tracker.event.services import current_event, event_timezone
 from tracker.extensions import db
+from tracker.groups import robots
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.notify import messages, rules
@@ -227,7 +228,7 @@ def _deliver_webhooks(rows, groups, events, now: datetime, policy, posted: Count
         group = groups[group_id]
         try:
             internal = current_app.config["WEBHOOK_INTERNAL_HOSTS"]
-            url = webhook.check_url(group.url, hosts, group.format, internal)
+            url = robots.check_url(group.url, hosts, group.format, internal)
         except ValueError as error:
             for row in group_rows:
                 finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
@@ -245,7 +246,7 @@ def _deliver_webhooks(rows, groups, events, now: datetime, policy, posted: Count
             data = webhook.payload(group.format, message)
             webhook.post(session, *webhook.signed(group.format, url, data, group.secret, now))
         except webhook.WebhookError as error:
-            log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
+            log.warning("webhook to %s failed: %s", robots.mask_url(url), error)
             for row in group_rows:
                 finish(row, "failed", now, policy, str(error))
                 outcome["failed"] += 1

@@ -1,14 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
-
-WEBHOOK_FORMATS = [
-    ("generic", _l("Generic JSON")),
-    ("wecom", _l("WeCom robot")),
-    ("dingtalk", _l("DingTalk robot")),
-    ("feishu", _l("Feishu robot")),
-]
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp
 
 DIGEST_CHOICES = [
     ("both", _l("Single reminders and the daily digest")),
@@ -56,14 +49,3 @@ class ReminderSettingsForm(FlaskForm):
     retry_base_seconds = IntegerField(
         _l("First retry after (seconds; doubles each time)"), validators=[NumberRange(10, 3600)]
     )
-
-
-class WebhookForm(FlaskForm):
-    webhook_url = StringField(
-        _l("New robot address (leave empty to keep the current one)"), validators=[Optional(), Length(max=500)]
-    )
-    webhook_format = SelectField(_l("Message format"), choices=WEBHOOK_FORMATS)
-    webhook_secret = PasswordField(
-        _l("New signing secret (leave empty to keep the current one)"), validators=[Optional(), Length(max=200)]
-    )
-    remove = BooleanField(_l("Remove the robot"))

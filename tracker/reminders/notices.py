@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, true
 
 from tracker import permissions
-from tracker.auth.models import User, group_membership
+from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.groups.models import group_membership
 from tracker.notices import rules as notice_rules
 from tracker.notices import services as notice_services
 from tracker.notices import settings as notice_settings

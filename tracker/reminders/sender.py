@@ -19,6 +19,7 @@ from tracker import permissions
 from tracker.clock import local_date
 from tracker.event.services import current_event
 from tracker.extensions import db
+from tracker.groups import robots
 from tracker.items.models import Item
 from tracker.reminders import messages, notices, rules, smtp, webhook
 from tracker.reminders.messages import force_locale
@@ -168,7 +169,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
         group = batch.groups[group_id]
         try:
             internal = current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ())
-            url = webhook.check_url(group.url, hosts, group.format, internal)
+            url = robots.check_url(group.url, hosts, group.format, internal)
         except ValueError as error:
             for row in group_rows:
                 finish(row, "skipped", now, policy, f"webhook not allowed: {error}")
@@ -202,7 +203,7 @@ def deliver_webhooks(rows, batch: Batch, now: datetime, today: date, policy: rul
                 data = webhook.payload(group.format, message)
                 webhook.post(session, *webhook.signed(group.format, url, data, group.secret, now))
             except webhook.WebhookError as error:
-                log.warning("webhook to %s failed: %s", webhook.mask_url(url), error)
+                log.warning("webhook to %s failed: %s", robots.mask_url(url), error)
                 for row, _line in chunk:
                     finish(row, "failed", now, policy, str(error))
                     outcome["failed"] += 1

@@ -12,12 +12,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
-from tracker.reminders import rules, smtp, webhook
+from tracker.reminders import rules, smtp
 from tracker.reminders.models import (
     DIGEST_MODES,
     Delivery,
@@ -109,6 +109,7 @@ def save_settings(data: dict, *, actor, now: datetime) -> ReminderSettings:
     settings.webhook_hosts = "\n".join(dict.fromkeys(hosts))
     settings.updated_at = now
     db.session.add(settings)
+    audit.record("reminder_settings_saved", actor=actor, now=now)
     return settings
 
 
@@ -212,6 +213,7 @@ def resend_delivery(delivery_id: int, *, actor, now: datetime) -> Delivery:
         raise ValidationFailed(_l("Only failed or skipped deliveries can be sent again."))
     row.status, row.attempts, row.next_attempt_at = "pending", 0, now
     row.lease_until = row.claim_token = None
+    audit.record("delivery_resent", actor=actor, target=f"{row.channel} #{row.id}", detail=row.rule, now=now)
     return row
 
 
@@ -228,34 +230,3 @@ def deliveries(status: str | None, page: int, per_page: int = 50) -> tuple[list[
     return rows, total
 
 
-def save_group_webhook(group_id: int, *, actor, url: str, fmt: str, secret: str = "") -> WorkGroup:
-    """Set (or with an empty ``url``, remove) a group's robot. An empty ``secret`` keeps the
-    current one; a robot that is removed, or whose format cannot sign (WeCom), keeps none."""
-    if not permissions.can_administer(actor):
-        raise PermissionDenied(_l("Only administrators set chat robots."))
-    group = db.session.get(WorkGroup, group_id)
-    if group is None:
-        raise NotFound(_l("No such work group."))
-    if fmt not in webhook.FORMATS:
-        raise ValidationFailed(_l("Please correct the marked fields."), {"webhook_format": _l("Choose a format.")})
-    url = (url or "").strip()
-    if url:
-        try:
-            url = webhook.check_url(url, webhook_hosts(), fmt, current_app.config.get("WEBHOOK_INTERNAL_HOSTS", ()))
-        except ValueError as error:
-            raise ValidationFailed(
-                _l("Please correct the marked fields."), {"webhook_url": _l("Not allowed: %(why)s.", why=str(error))}
-            ) from None
-    secret = (secret or "").strip()
-    if secret and fmt not in webhook.SIGNED_FORMATS:
-        raise ValidationFailed(
-            _l("Please correct the marked fields."),
-            {"webhook_secret": _l("WeCom robots do not sign messages: leave the secret empty.")},
-        )
-    group.webhook_url = url or None
-    group.webhook_format = fmt
-    if not url or fmt not in webhook.SIGNED_FORMATS:
-        group.webhook_secret = None
-    elif secret:
-        group.webhook_secret = secret
-    return group

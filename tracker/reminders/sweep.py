@@ -30,10 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import permissions
-from tracker.auth.models import User, group_membership
+from tracker.auth.models import User
 from tracker.clock import UTCDateTime
 from tracker.extensions import db
-from tracker.groups.models import WorkGroup
+from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
 from tracker.reminders import notices, rules

@@ -9,16 +9,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker import permissions
-from tracker.auth.session import recent_login_required
 from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.forms import show_errors
-from tracker.groups.models import WorkGroup
 from tracker.reminders import bell, labels, services
-from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm, WebhookForm
+from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm
 from tracker.reminders.models import STATUSES
-from tracker.reminders.webhook import mask_url
 from tracker.routing import page_number
 
 bp = Blueprint("reminders", __name__)
@@ -152,27 +149,3 @@ def resend(delivery_id: int):
     db.session.commit()
     flash(_("Delivery queued again; it goes out with the next run."), "success")
     return redirect(url_for("reminders.deliveries", status=request.form.get("status") or None))
-
-
-@bp.route("/admin/groups/<int:group_id>/webhook", methods=["GET", "POST"])
-@admin_required
-@recent_login_required
-def group_webhook(group_id: int):
-    group = db.get_or_404(WorkGroup, group_id)
-    form = WebhookForm(webhook_format=group.webhook_format)
-    if form.validate_on_submit():
-        url = "" if form.remove.data else (form.webhook_url.data or group.webhook_url or "")
-        try:
-            services.save_group_webhook(
-                group.id, actor=current_user, url=url, fmt=form.webhook_format.data, secret=form.webhook_secret.data
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Chat robot saved."), "success")
-            return redirect(url_for("reminders.group_webhook", group_id=group.id))
-    return render_template(
-        "reminders/webhook.html", form=form, group=group, masked=mask_url(group.webhook_url)
-    ), 422 if form.errors else 200

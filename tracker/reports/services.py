@@ -18,6 +18,7 @@ from tracker.clock import start_of_day
 from tracker.errors import PermissionDenied
 from tracker.event.models import Event
 from tracker.extensions import db
+from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
 from tracker.items.ledger import DEADLINE_MOVES
 from tracker.items.models import Item, LedgerEntry
@@ -191,7 +192,7 @@ def weekly_report(actor, event: Event, week: Week, *, now: datetime) -> WeeklyRe
     previous = week.shifted(-1)
     before, prev_rows, prev_as_of = _per_group(actor, event, previous, now, dialect)
 
-    groups = db.session.scalars(select(WorkGroup).order_by(WorkGroup.sort_order, WorkGroup.code)).all()
+    groups = group_services.ordered_groups()
     report_groups = []
     totals = GroupWeek("", "", "")
     for group in groups:

@@ -7,7 +7,6 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import DomainError
@@ -85,15 +84,12 @@ def import_xlsx(file: Path, dry_run: bool, username: str | None, keep_newer: tup
         click.echo(f"Dry run: {plan.summary()}. Nothing was stored.")
         return
     try:
-        result = importer.apply_import(plan, actor=actor, now=now)
+        importer.apply_import(plan, actor=actor, now=now)
     except importer.ImportRejected as rejected:
         db.session.rollback()
         for problem in rejected.problems:
             click.echo(_problem_line(problem), err=True)
         raise click.ClickException(f"{len(rejected.problems)} problem(s); nothing was imported.") from None
-    audit.record(
-        "items_imported", actor=actor, target=file.name, detail=f"batch {result.batch_id}: {plan.summary()}", now=now
-    )
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"{file.name}: {plan.summary()} in {elapsed:.1f} s.")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import permissions
+from tracker.audit import services as audit
 from tracker.auth.models import User
 from tracker.errors import Conflict, DomainError, PermissionDenied
 from tracker.event.services import current_event, local_today
@@ -276,6 +277,9 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
     del keep
     if problems:
         raise ImportRejected(problems)
+    audit.record(
+        "items_imported", actor=actor, target=plan.filename, detail=f"batch {batch.id}: {plan.summary()}", now=now
+    )
     return ImportResult(batch.id, [item.id for item in created], updated, batch.unchanged)
 
 

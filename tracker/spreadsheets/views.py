@@ -117,7 +117,6 @@ def confirm():
         uploads.discard(current_user.id, form.token.data)
         db.session.commit()
         return _preview(plan, None, rejected.problems)
-    audit.record("items_imported", actor=current_user, target=filename, detail=plan.summary(), now=now)
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
     db.session.commit()

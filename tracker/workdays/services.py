@@ -13,7 +13,7 @@ from tracker.audit import services as audit
 from tracker.clock import local_date
 from tracker.errors import PermissionDenied, ValidationFailed
 from tracker.event.models import Event
-from tracker.event.services import current_event
+from tracker.event.services import current_event, event_created
 from tracker.extensions import db
 from tracker.workdays.models import WorkingDay
 from tracker.workdays.rules import Span, WorkCalendar, differs, named_spans
@@ -168,6 +168,12 @@ def seed_from_library(event: Event, year: int, *, actor, now: datetime) -> int:
             },
         )
     return apply_year(event, year, days, actor=actor, now=now, source="chinese-calendar")
+
+
+@event_created.connect
+def seed_new_event(event: Event, **_extra) -> int:
+    """A new event starts with the official holidays the library knows (runs in its transaction)."""
+    return seed_event(event)
 
 
 def seed_event(event: Event) -> int:
