@@ -25,6 +25,8 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
     ITEMS_PER_PAGE = 50
+    # How long a process may show a list page from before a rename of a person, group or milestone.
+    LIST_CACHE_SECONDS = 60
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30
     LIGHT_AMBER_LAG = 10

@@ -23,7 +23,8 @@ from tracker.event.services import current_event
 from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead
+from tracker.items.ledger import data_version
+from tracker.items.models import KEY_AREAS, Item, LedgerEntry
 from tracker.items.queries import due_soon_clause, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
@@ -124,12 +125,6 @@ def _burndown_deltas(actor, event: Event, now: datetime) -> list[tuple[date, int
 
 
 # --- the cache ---------------------------------------------------------------
-
-
-def data_version() -> str:
-    """Changes with every ledger entry, i.e. with every change to any item."""
-    head = db.session.execute(select(LedgerHead.last_hash, LedgerHead.entries).where(LedgerHead.id == 1)).first()
-    return f"{head[0]}:{head[1]}" if head else "empty"
 
 
 def _cache() -> dict:
