@@ -96,7 +96,10 @@ def test_members_do_not_find_what_they_may_not_read(texts, world):
 
 def test_migration_builds_the_index_from_existing_items_and_removes_it(tmp_path):
     with ExitStack() as stack:
-        url = stack.enter_context(pg_database("searchmig", with_schema=False)) if PG_URL else f"sqlite:///{tmp_path / 's.db'}"
+        if PG_URL:
+            url = stack.enter_context(pg_database("searchmig", with_schema=False))
+        else:
+            url = f"sqlite:///{tmp_path / 's.db'}"
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
         with app.app_context():
             upgrade(revision=BEFORE)

@@ -60,7 +60,7 @@ def page_ids(user, filters: ItemFilters, today: date, page: int, per_page: int) 
 
 def _query(user, filters: ItemFilters, today: date, page: int, per_page: int) -> PageIds:
     query = filtered_items(user, filters, today)
-    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    total = db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
     ids = db.session.scalars(query.with_only_columns(Item.id).limit(per_page).offset((page - 1) * per_page)).all()
     return PageIds(total, tuple(ids))
 
