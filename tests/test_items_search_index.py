@@ -13,7 +13,7 @@ from tracker import create_app
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import services
-from tracker.items.models import Item
+from tracker.items.models import EXPRESSION_INDEXES, Item
 from tracker.items.queries import ItemFilters, filtered_items
 
 TODAY = date(2026, 5, 29)
@@ -110,6 +110,7 @@ def test_migration_builds_the_index_from_existing_items_and_removes_it(tmp_path)
             assert found("安检通道") == {"安检通道漏洞"}  # the index, filled from the existing rows
             names = _search_objects()
             assert names  # the FTS table and its triggers, or the trigram index
+            assert EXPRESSION_INDEXES <= _item_indexes()  # the models' order indexes, by name
             db.session.rollback()  # the migration needs the database to itself
             downgrade(revision=BEFORE)
             assert _search_objects() == set()
@@ -118,6 +119,14 @@ def test_migration_builds_the_index_from_existing_items_and_removes_it(tmp_path)
             assert _search_objects() == names
             db.session.remove()
             db.engine.dispose()
+
+
+def _item_indexes() -> set[str]:
+    if db.engine.dialect.name == "sqlite":
+        rows = db.session.execute(db.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'item'"))
+    else:
+        rows = db.session.execute(db.text("SELECT indexname FROM pg_indexes WHERE tablename = 'item'"))
+    return {name for (name,) in rows}
 
 
 def _search_objects() -> set[str]:
