@@ -37,6 +37,10 @@ MILESTONES = 60
 USERS = 500
 TZ_HOURS = 8  # Asia/Shanghai
 MILESTONE_KINDS = ("countdown", "rehearsal", "test_event", "ceremony", "handover")
+# Words for titles, descriptions and venues, so that searching has something to find.
+VENUES = ("主体育场", "游泳馆", "运动员村", "主媒体中心", "训练馆", "Aquatics Centre", "Media Village", "北区看台")
+PLACES = ("无障碍卫生间", "无障碍坡道", "电梯", "安检口", "观众入口", "医疗站", "志愿者之家", "停车场", "ramp", "lift")
+PROBLEMS = ("扶手缺失", "标识不清", "照明不足", "门宽不够", "地面湿滑", "通道堵塞", "no signage", "narrow door")
 
 
 def bench_app(database_url: str):
@@ -160,7 +164,10 @@ def generate(database_url: str, items: int, now: datetime, seed: int = 7) -> Non
                     "event_id": 1,
                     "code": f"B{item_id:05d}",
                     "kind": rng.choice(("problem", "task")),
-                    "title": f"整改事项 {item_id}",
+                    "title": f"{rng.choice(VENUES)}{rng.choice(PLACES)}{rng.choice(PROBLEMS)} {item_id}",
+                    "description": f"{rng.choice(PLACES)}：{rng.choice(PROBLEMS)}，需于时限前整改。",
+                    "measures": f"{rng.choice(('更换', '增设', '清理', 'replace', 'add'))}{rng.choice(PLACES)}",
+                    "venue": rng.choice(VENUES),
                     "key_area": rng.choice((*KEY_AREAS, None)),
                     "severity": rng.choice(("high", "medium", "low")),
                     "group_id": group,
@@ -176,7 +183,7 @@ def generate(database_url: str, items: int, now: datetime, seed: int = 7) -> Non
                     "closed_at": None,
                 }
             )
-            entries.append((created, item_id, "created", None, None, f"整改事项 {item_id}"))
+            entries.append((created, item_id, "created", None, None, item_rows[-1]["title"]))
             moment, before = created, "open"
             for step in path:
                 moment = min(moment + timedelta(days=rng.uniform(0.5, 10)), now)

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from tracker.items.models import compared_with_migrations
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,6 +95,8 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search index and the expression indexes cannot be compared (see the function).
+    conf_args.setdefault("include_object", compared_with_migrations)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -52,8 +52,10 @@ def test_two_factor_setup_shows_a_qr_code(client, world):
     login(client, "lead")
     page = client.get("/account/2fa").get_data(as_text=True)
     figure = page[page.index('<figure class="qr">') : page.index("</figure>")]
-    assert "<svg" in figure and "<path" in figure and "http" not in figure.split("<figcaption>")[0].replace(
-        "http://www.w3.org", ""
+    assert (
+        "<svg" in figure
+        and "<path" in figure
+        and "http" not in figure.split("<figcaption>")[0].replace("http://www.w3.org", "")
     )
 
 

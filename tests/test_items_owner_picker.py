@@ -64,9 +64,9 @@ def test_picker_lists_group_members_by_group_and_nobody_else(client, world, peop
 def test_each_option_carries_the_groups_the_server_accepts_it_for(client, world, people):
     login(client, "lead")
     page = client.get("/items/new").get_data(as_text=True)
-    vendor = re.search(r'<option[^>]*>计时公司 \(vendor-js\)', page).group(0)
+    vendor = re.search(r"<option[^>]*>计时公司 \(vendor-js\)", page).group(0)
     assert f'data-responsible="{world.js.id}"' in vendor and 'data-supporting=""' in vendor
-    member = re.search(r'<option[^>]*>吴静 \(wujing\)', page).group(0)
+    member = re.search(r"<option[^>]*>吴静 \(wujing\)", page).group(0)
     assert f'data-supporting="{world.js.id}"' in member
 
 

@@ -47,6 +47,8 @@ class DefaultConfig:
     # disk on SQLite. `flask --app tracker files migrate` moves disk files into the database.
     FILE_STORE = None
     ITEMS_PER_PAGE = 50
+    # How long a process may show a list page from before a rename of a person, group or milestone.
+    LIST_CACHE_SECONDS = 60
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30
     LIGHT_AMBER_LAG = 10

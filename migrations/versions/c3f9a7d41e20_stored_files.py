@@ -1,7 +1,7 @@
 """stored files: evidence and import uploads in the database, in chunks, for several app hosts
 
 Revision ID: c3f9a7d41e20
-Revises: 550dc62610ed
+Revises: 9b8cc7d17469
 Create Date: 2026-12-02 10:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3f9a7d41e20'
-down_revision = '550dc62610ed'
+down_revision = '9b8cc7d17469'
 branch_labels = None
 depends_on = None
 

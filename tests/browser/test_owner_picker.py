@@ -61,9 +61,7 @@ def test_lead_picks_an_owner_from_the_groups_and_finds_them_by_name(browser, wor
 
     # Taking JS off the supporting groups clears a choice the server would refuse, and says so.
     page.get_by_role("group", name=t("Supporting groups")).get_by_label(GROUP_LABELS[t.locale]["JS"]).uncheck()
-    expect(status).to_have_text(
-        t("The responsible person was cleared: they do not belong to the chosen groups.")
-    )
+    expect(status).to_have_text(t("The responsible person was cleared: they do not belong to the chosen groups."))
     expect(owner).to_have_value("None")
     page.get_by_role("group", name=t("Supporting groups")).get_by_label(GROUP_LABELS[t.locale]["JS"]).check()
     search.fill("")

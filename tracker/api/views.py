@@ -26,9 +26,9 @@ from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
 from tracker.groups import services as group_services
 from tracker.items import extensions as item_extensions
-from tracker.items import services
+from tracker.items import list_pages, services
 from tracker.items.models import Item, LedgerEntry
-from tracker.items.queries import ItemFilters, count, filtered_items
+from tracker.items.queries import ItemFilters, count
 from tracker.milestones import services as milestone_services
 from tracker.workdays import services as workdays
 
@@ -146,12 +146,9 @@ def list_items():
     values = parse_query(fields.ITEM_FILTERS)
     page, per_page = _page()
     today = local_today(utcnow())
-    query = filtered_items(auth.actor(), ItemFilters(**values), today)
-    total = count(query)
-    rows = db.session.scalars(
-        query.options(selectinload(Item.supporting_groups)).limit(per_page).offset((page - 1) * per_page)
-    ).unique()
-    return jsonify(shapes.page_json([shapes.item_json(i, today) for i in rows], total, page, per_page))
+    found = list_pages.page_ids(auth.actor(), ItemFilters(**values), today, page, per_page)
+    rows = list_pages.load(found.ids, Item.supporting_groups)
+    return jsonify(shapes.page_json([shapes.item_json(i, today) for i in rows], found.total, page, per_page))
 
 
 @bp.route("/items", methods=["POST"])

@@ -178,6 +178,12 @@ def lock() -> None:
     _locked_head()
 
 
+def data_version() -> str:
+    """Changes with every ledger entry, i.e. with every change to any item (a cache key)."""
+    head = db.session.execute(select(LedgerHead.last_hash, LedgerHead.entries).where(LedgerHead.id == 1)).first()
+    return f"{head[0]}:{head[1]}" if head else "empty"
+
+
 def _locked_head() -> LedgerHead:
     # Locked once per transaction: the lock holds until it ends, so a bulk import's
     # thousands of entries do not each ask the database again.

@@ -10,8 +10,8 @@ from tracker import permissions
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items import search
-from tracker.items.models import STATUSES, Item, LedgerEntry
-from tracker.items.rules import ACTIVE_STATUSES, FINISHED_STATUSES, OPEN_STATUSES, STATUS_GROUPS
+from tracker.items.models import FINISHED_LAST, NO_DEADLINE_LAST, STATUSES, Item, LedgerEntry
+from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, STATUS_GROUPS
 from tracker.notices.queries import ITEM_FILTER_VALUES, item_notice_clause
 from tracker.routing import parse_id
 from tracker.workdays.rules import MAX_SPAN_DAYS
@@ -24,6 +24,7 @@ SORTS = {
     "code": Item.code,
     "found": Item.found_on,
     "updated": Item.updated_at,
+    "group": Item.group_id,
     "title": Item.title,
     "progress": Item.progress,
     "id": Item.id,
@@ -96,7 +97,9 @@ def due_soon_clause(today: date, days: int):
 def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     query = permissions.visible_items(select(Item), user, Item)
     if filters.group:
-        query = query.where(Item.group.has(WorkGroup.code == filters.group))
+        # The group's id, not a join: the item indexes that start with group_id then apply.
+        group_id = select(WorkGroup.id).where(WorkGroup.code == filters.group).scalar_subquery()
+        query = query.where(Item.group_id == group_id)
     if filters.status in STATUS_GROUPS:
         query = query.where(Item.status.in_(STATUS_GROUPS[filters.status]))
     elif filters.status:
@@ -132,11 +135,15 @@ def filtered_items(user, filters: ItemFilters, today: date) -> Select:
     if filters.q:
         query = query.where(*search.words_clauses(filters.q))
     key = filters.sort.lstrip("-")
-    if key not in SORTS:  # the default order: work still to do first, soonest deadline first
-        finished = case((Item.status.in_(FINISHED_STATUSES), 1), else_=0)
-        return query.order_by(finished, Item.deadline.asc().nulls_last(), Item.id)
+    default_order = (FINISHED_LAST, NO_DEADLINE_LAST, Item.deadline, Item.id)
+    if key not in SORTS:  # work still to do first, soonest deadline first (ix_item_list_order)
+        return query.order_by(*default_order)
     order = desc if filters.sort.startswith("-") else asc
     column = SORTS[key]
+    if key == "group":  # then the default order within each group (ix_item_group_list_order)
+        return query.order_by(order(column), *default_order)
+    if key == "deadline":  # no deadline last either way (ix_item_deadline_order)
+        return query.order_by(NO_DEADLINE_LAST, order(column), order(Item.id))
     return query.order_by(order(column).nulls_last() if key in ("deadline", "code") else order(column), Item.id)
 
 

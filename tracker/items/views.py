@@ -24,11 +24,11 @@ from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
-from tracker.items import duties, evidence, extension_views, history, labels, rules, services
+from tracker.items import duties, evidence, extension_views, history, labels, list_pages, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.owner_picker import owner_choices
-from tracker.items.queries import ItemFilters, count, filtered_items
+from tracker.items.queries import ItemFilters
 from tracker.items.status import item_light
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
@@ -46,20 +46,17 @@ LISTS = {
 def _list(view: str):
     filters = ItemFilters.from_args(request.args)
     today = today_for(utcnow())
-    query = filtered_items(current_user, filters, today).options(
-        selectinload(Item.supporting_groups), selectinload(Item.milestone)
-    )
     page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
-    total = count(query)
-    last = max((total + per_page - 1) // per_page, 1)
+    found = list_pages.page_ids(current_user, filters, today, page, per_page)
+    last = found.last_page(per_page)
     if page > last:  # an old link or a typed number past the end: the last page, not an empty one
         return redirect(url_for(request.endpoint, **filters.as_args(page=last)))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    items = list_pages.load(found.ids, Item.supporting_groups, Item.milestone)
     return render_template(
         LISTS[view],
         items=items,
-        total=total,
+        total=found.total,
         page=page,
         per_page=per_page,
         filters=filters,

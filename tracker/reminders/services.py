@@ -228,5 +228,3 @@ def deliveries(status: str | None, page: int, per_page: int = 50) -> tuple[list[
         query.order_by(Delivery.id.desc()).offset((max(page, 1) - 1) * per_page).limit(per_page)
     ).all()
     return rows, total
-
-

@@ -119,9 +119,7 @@ class RowReader:
         data = row.data
         code = cells.text(self._value(values, "code"))
         if len(code) > TEXT_LIMITS["code"]:
-            problem(
-                "code", _l("At most %(n)s characters (this has %(m)s).", n=TEXT_LIMITS["code"], m=len(code))
-            )
+            problem("code", _l("At most %(n)s characters (this has %(m)s).", n=TEXT_LIMITS["code"], m=len(code)))
         row.code = code
         for key, name in TEXT_COLUMNS.items():
             if not self.has(key):
