@@ -25,9 +25,9 @@ def healthz():
 def scheduler_heartbeat_age() -> int | None:
     """Seconds since the scheduler last renewed its lease, or None if none has run."""
     from tracker.reminders.models import SchedulerLease
-    from tracker.reminders.scheduler import LEASE_TTL
+    from tracker.reminders.scheduler import lease_ttl
 
     expires_at = db.session.scalar(select(SchedulerLease.expires_at).limit(1))
     if expires_at is None:
         return None
-    return max(0, int((utcnow() - (expires_at - LEASE_TTL)).total_seconds()))
+    return max(0, int((utcnow() - (expires_at - lease_ttl())).total_seconds()))
