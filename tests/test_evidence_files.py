@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tests.factories import login
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.items.evidence import safe_filename
 from tracker.items.models import Evidence, LedgerEntry
 
@@ -53,13 +54,15 @@ def stored(app) -> Evidence:
         (OLE + "WordDocument".encode("utf-16-le"), "old.exe", "old.doc"),
     ],
 )
-def test_stored_and_served_under_the_detected_type(app, client, world, tmp_path, data, name, shown):
+def test_stored_and_served_under_the_detected_type(app, client, world, data, name, shown):
     login(client, "member")
     assert post(client, world, data, name).status_code == 302
     record = stored(app)
     assert record.filename == shown
     ext = "." + shown.rsplit(".", 1)[1]
-    assert record.storage_name.endswith(ext) and (tmp_path / "evidence" / record.storage_name).read_bytes() == data
+    assert record.storage_name.endswith(ext)
+    with app.app_context():
+        assert store().read("evidence", record.storage_name) == data
     download = client.get(f"/items/{world.items['owned'].id}/evidence/{record.storage_name}")
     assert download.status_code == 200
     assert download.headers["Content-Disposition"].endswith(f"filename={shown}")

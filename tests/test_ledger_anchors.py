@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from tests.factories import NOW, login
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.items import ledger
 from tracker.items.models import Evidence, LedgerEntry, LedgerHead
 
@@ -106,16 +107,19 @@ def test_a_changed_evidence_hash_or_name_breaks_its_entry(app, client, runner, w
     assert verify(runner).exit_code == 0
 
 
-def test_a_swapped_evidence_file_is_named(app, client, runner, world, tmp_path):
+def test_a_swapped_evidence_file_is_named(app, client, runner, world):
     attach(client, world)
     with app.app_context():
         record = db.session.scalar(select(Evidence))
         assert record.sha256 == hashlib.sha256(PNG).hexdigest()
-        (tmp_path / "evidence" / record.storage_name).write_bytes(PNG + b"x")
-        evidence_id = record.id
+        files = store()
+        files.delete("evidence", record.storage_name)
+        files.put("evidence", record.storage_name, io.BytesIO(PNG + b"x"), now=NOW)
+        db.session.commit()
+        named = f"Evidence {record.id} ({record.filename!r}, item {record.item_id}, ledger entry {record.entry_id})"
     result = verify(runner)
     assert result.exit_code == 1
-    assert f"Evidence {evidence_id}: file does not match its SHA-256" in result.output
+    assert f"{named}: file does not match its SHA-256" in result.output
 
 
 # --- the keyed chain ----------------------------------------------------------------------

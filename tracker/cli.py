@@ -20,5 +20,5 @@ def init_db():
 
 
 commands = [init_db, seed_demo, create_user, ledger_cli]
-for _area in ("api", "reminders", "spreadsheets", "calendar", "board", "reports", "workdays"):
+for _area in ("api", "reminders", "spreadsheets", "calendar", "board", "reports", "workdays", "files"):
     commands += import_module(f"tracker.{_area}.commands").commands

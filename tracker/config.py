@@ -27,6 +27,10 @@ class DefaultConfig:
     LANGUAGES = ("zh_CN", "en")
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    # Where evidence files and import uploads live: "database" (every app host sees them) or
+    # "disk" (instance/ folders, EVIDENCE_DIR and IMPORT_DIR). None: database on PostgreSQL,
+    # disk on SQLite. `flask --app tracker files migrate` moves disk files into the database.
+    FILE_STORE = None
     ITEMS_PER_PAGE = 50
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30
@@ -63,6 +67,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.from_mapping(test_config)
     _set_database_uri(app)
+    _set_file_store(app)
 
 
 def _set_database_uri(app: Flask) -> None:
@@ -73,6 +78,16 @@ def _set_database_uri(app: Flask) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def _set_file_store(app: Flask) -> None:
+    store = app.config.get("FILE_STORE")
+    if not store:
+        on_postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        store = "database" if on_postgresql else "disk"
+    if store not in ("database", "disk"):
+        raise RuntimeError(f"TRACKER_FILE_STORE must be database or disk, not {store!r}")
+    app.config["FILE_STORE"] = store
 
 
 def check_production(app: Flask) -> None:

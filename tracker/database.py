@@ -3,8 +3,9 @@
 A deferred SQLite transaction that reads and later writes fails at once with
 "database is locked" when another writer committed in between, busy timeout or
 not. So every transaction that may write starts with ``BEGIN IMMEDIATE`` (taking
-the write lock up front and waiting for it); read-only requests use a plain
-``BEGIN`` and never block writers under WAL.
+the write lock up front and waiting for it); read-only requests (and
+connections opened with the ``read_only`` execution option, such as a file
+download's) use a plain ``BEGIN`` and never block writers under WAL.
 """
 
 import sqlite3
@@ -34,5 +35,7 @@ def _configure_sqlite(dbapi_connection, _record):
 def _begin_sqlite(conn):
     if conn.dialect.name != "sqlite":
         return
-    read_only = has_request_context() and request.method in READ_METHODS
+    read_only = conn.get_execution_options().get("read_only") or (
+        has_request_context() and request.method in READ_METHODS
+    )
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -3,9 +3,7 @@
 Callers pass the actor and ``now`` and commit; a ValidationFailed means nothing was written.
 """
 
-import hashlib
 import json
-import secrets
 from datetime import date, datetime
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from tracker.exercises.models import (
     ExercisePhoto,
 )
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.groups.models import WorkGroup
 from tracker.items import evidence
 from tracker.items import services as items
@@ -319,16 +318,14 @@ def add_photos(exercise: Exercise, check_id: int, uploads: list, *, actor, now: 
     if check is None:
         raise NotFound(_l("No such check point."))
     photos = []
-    folder = evidence.evidence_dir()
     for upload, kind in evidence.check_uploads(uploads):
-        name = secrets.token_hex(24) + evidence.extension_for(kind)
-        (folder / name).write_bytes(upload.data)
+        name, stored = evidence.keep(upload, kind, now=now)
         photos.append(
             ExercisePhoto(
                 filename=evidence.safe_filename(upload.filename),
                 content_type=kind,
-                size=len(upload.data),
-                sha256=hashlib.sha256(upload.data).hexdigest(),
+                size=stored.size,
+                sha256=stored.sha256,
                 storage_name=name,
                 uploaded_by_id=actor.id,
                 uploaded_at=now,
@@ -340,8 +337,8 @@ def add_photos(exercise: Exercise, check_id: int, uploads: list, *, actor, now: 
 
 
 def _copy_photos(check: ExerciseCheck, item: Item, *, actor, now: datetime) -> None:
-    folder = evidence.evidence_dir()
-    uploads = [evidence.Upload(p.filename, (folder / p.storage_name).read_bytes()) for p in check.photos]
+    files = store()
+    uploads = [evidence.Upload(p.filename, files.read("evidence", p.storage_name) or b"") for p in check.photos]
     if uploads:
         evidence.attach(item, uploads, actor=actor, now=now, note=str(_l("Photos taken on site during the exercise.")))
 

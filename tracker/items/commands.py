@@ -2,8 +2,8 @@ import click
 from flask.cli import AppGroup
 
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.items import ledger
-from tracker.items.evidence import evidence_dir
 
 ledger_cli = AppGroup("ledger", help="The rectification ledger.")
 SCHEME_NAMES = {ledger.KEYED: "keyed (HMAC)", ledger.PLAIN: "unkeyed (SHA-256)", None: "from before keying (SHA-256)"}
@@ -58,13 +58,16 @@ def verify(checkpoint: str | None, no_files: bool):
     else:
         click.echo("Every item matches its ledger.")
     if not no_files:
-        problems = ledger.verify_evidence(evidence_dir())
-        for evidence_id, problem in problems[:50]:
-            click.echo(f"Evidence {evidence_id}: {problem}.", err=True)
+        files = store()
+        problems = ledger.verify_evidence(files)
+        for p in problems[:50]:
+            named = f"Evidence {p.evidence_id} ({p.filename!r}, item {p.item_id}, ledger entry {p.entry_id})"
+            click.echo(f"{named}: {p.problem}.", err=True)
         if problems:
+            click.echo(f"{len(problems)} evidence file(s) missing or changed ({files.name} store).", err=True)
             failed = True
         else:
-            click.echo("Every evidence file matches its SHA-256.")
+            click.echo(f"Every evidence file matches its SHA-256 ({files.name} store).")
     if failed:
         raise SystemExit(1)
 

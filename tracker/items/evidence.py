@@ -1,4 +1,4 @@
-"""Evidence files: type checked by content, stored under instance/ with random names.
+"""Evidence files: type checked by content, kept in the file store under random names.
 
 A file is stored and served under the extension of the type its bytes show
 (``report.html`` that is really a PDF is ``report.pdf``), never the uploader's;
@@ -7,7 +7,6 @@ names lose bidirectional control characters (a right-to-left override can make
 refused. Each file's SHA-256 is part of its ledger entry's hash.
 """
 
-import hashlib
 import secrets
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.items import ledger
 from tracker.items.models import Evidence, Item
 
@@ -120,12 +120,6 @@ def _with_extension(name: str, content_type: str) -> str:
     return stem[:190] + extension_for(content_type)
 
 
-def evidence_dir() -> Path:
-    path = Path(current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def check_uploads(uploads: list[Upload]) -> list[tuple[Upload, str]]:
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     checked, errors = [], []
@@ -166,18 +160,16 @@ def attach(item: Item, uploads: list[Upload], *, actor, now: datetime, note: str
         return None
     if item.id is None:
         db.session.flush()
-    folder = evidence_dir()
     records = []
     for upload, kind in checked:
-        name = secrets.token_hex(24) + extension_for(kind)
-        (folder / name).write_bytes(upload.data)
+        name, stored = keep(upload, kind, now=now)
         records.append(
             Evidence(
                 item_id=item.id,
                 filename=_with_extension(upload.filename, kind),
                 content_type=kind,
-                size=len(upload.data),
-                sha256=hashlib.sha256(upload.data).hexdigest(),
+                size=stored.size,
+                sha256=stored.sha256,
                 storage_name=name,
                 uploaded_at=now,
             )
@@ -200,5 +192,8 @@ def safe_filename(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')[:200]
 
 
-def evidence_path(evidence: Evidence) -> Path:
-    return evidence_dir() / evidence.storage_name
+def keep(upload: Upload, kind: str, *, now: datetime):
+    """Store one checked upload under a new random name: (name, its size and SHA-256)."""
+    name = secrets.token_hex(24) + extension_for(kind)
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    return name, store().put("evidence", name, BytesIO(upload.data), limit=limit, now=now)

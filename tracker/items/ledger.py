@@ -30,13 +30,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
+from tracker.files.store import sha256_of
 from tracker.items.models import Evidence, Item, LedgerEntry, LedgerHead
 
 GENESIS = "0" * 64
@@ -450,26 +450,34 @@ def verify_items(batch: int = 5000) -> list[Mismatch]:
     return mismatches
 
 
-def verify_evidence(folder: Path, batch: int = 1000) -> list[tuple[int, str]]:
-    """Every evidence file hashed again: (evidence id, problem) for each missing or changed one."""
+@dataclass(frozen=True)
+class FileProblem:
+    evidence_id: int
+    item_id: int
+    entry_id: int
+    filename: str
+    problem: str
+
+
+def verify_evidence(files, batch: int = 1000) -> list[FileProblem]:
+    """Every evidence file in ``files`` (a file store) hashed again against its ledger entry's SHA-256."""
     problems = []
     last_id = 0
+    columns = (Evidence.id, Evidence.item_id, Evidence.entry_id, Evidence.filename, Evidence.storage_name)
     while True:
-        rows = db.session.scalars(
-            select(Evidence).where(Evidence.id > last_id).order_by(Evidence.id).limit(batch)
+        rows = db.session.execute(
+            select(*columns, Evidence.sha256).where(Evidence.id > last_id).order_by(Evidence.id).limit(batch)
         ).all()
         if not rows:
             return problems
-        for record in rows:
-            last_id = record.id
-            path = folder / record.storage_name
-            if not path.is_file():
-                problems.append((record.id, "file is missing"))
+        for evidence_id, item_id, entry_id, filename, storage_name, sha256 in rows:
+            last_id = evidence_id
+            try:
+                digest = sha256_of(files.open("evidence", storage_name))
+            except FileNotFoundError:
+                problems.append(FileProblem(evidence_id, item_id, entry_id, filename, "file is missing"))
                 continue
-            digest = hashlib.sha256()
-            with path.open("rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() != record.sha256:
-                problems.append((record.id, "file does not match its SHA-256"))
-        db.session.expunge_all()
+            if digest != sha256:
+                problems.append(
+                    FileProblem(evidence_id, item_id, entry_id, filename, "file does not match its SHA-256")
+                )

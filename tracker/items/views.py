@@ -20,6 +20,7 @@ from tracker.clock import utcnow
 from tracker.errors import Conflict, ValidationFailed
 from tracker.event.services import local_today as today_for
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
 from tracker.items import duties, evidence, extension_views, history, labels, rules, services
@@ -311,12 +312,14 @@ def download_evidence(item_id: int, token: str):
     ).first()
     if record is None or not permissions.can_view_evidence(current_user, item):
         abort(404)
+    try:
+        content = store().open("evidence", record.storage_name)
+    except FileNotFoundError:
+        abort(404)
     response = send_file(
-        evidence.evidence_path(record),
-        mimetype=record.content_type,
-        as_attachment=True,
-        download_name=evidence.download_name(record),
+        content, mimetype=record.content_type, as_attachment=True, download_name=evidence.download_name(record)
     )
+    response.content_length = content.size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

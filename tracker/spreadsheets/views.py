@@ -67,6 +67,7 @@ def upload():
         form.file.errors = [plan.file_error]
         return render_template("spreadsheets/import.html", form=form), 422
     token = uploads.keep(current_user.id, data, now=now) if plan.ok or plan.resolvable else None
+    db.session.commit()  # the kept upload, for a confirmation on any app host
     return _preview(plan, token)
 
 
@@ -107,16 +108,19 @@ def confirm():
         return _preview(plan, form.token.data)
     if not plan.ok:
         uploads.discard(current_user.id, form.token.data)
+        db.session.commit()
         return _preview(plan, None)
     try:
         result = importer.apply_import(plan, actor=current_user, now=now)
     except importer.ImportRejected as rejected:
         db.session.rollback()
         uploads.discard(current_user.id, form.token.data)
+        db.session.commit()
         return _preview(plan, None, rejected.problems)
     audit.record("items_imported", actor=current_user, target=filename, detail=plan.summary(), now=now)
     db.session.commit()
     uploads.discard(current_user.id, form.token.data)
+    db.session.commit()
     counts = plan.counts()
     flash(
         _(
