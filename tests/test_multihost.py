@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -87,13 +88,92 @@ def query(cluster: Cluster, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def browser(base: str, username: str) -> requests.Session:
+    """Signed in through one host; cookies carry to the others (same address, any port)."""
+    session = requests.Session()
+    for pair in _sign_in(base, username, soak.PASSWORD).split("; "):
+        name, _, value = pair.partition("=")
+        session.cookies.set(name, value, domain="127.0.0.1", path="/")
+    return session
+
+
+def files_on_disk(cluster: Cluster) -> list[Path]:
+    """What the hosts wrote to their instance folders (the database store writes nothing there)."""
+    return [f for host in ("host-A", "host-B") for f in (cluster.work_dir / host).rglob("*") if f.is_file()]
+
+
+def test_evidence_uploaded_through_one_host_downloads_through_the_other(cluster, people):
+    owner = next(p for p in people if p["role"] == "member" and p.get("own"))
+    item_id = owner["own"][0]
+    on_a, on_b = cluster.host_url(0), cluster.host_url(1)
+    user = browser(on_a, owner["username"])  # the session is valid on every host
+    photo = b"\x89PNG\r\n\x1a\n" + os.urandom(3 * 1024 * 1024)
+    def evidence_links(base: str) -> set[str]:
+        page = user.get(f"{base}/items/{item_id}", timeout=30).text
+        return set(re.findall(rf'href="(/items/{item_id}/evidence/[^"]+)"', page))
+
+    before = evidence_links(on_b)
+    page = user.get(f"{on_a}/items/{item_id}", timeout=30).text
+    response = user.post(
+        f"{on_a}/items/{item_id}/progress",
+        data={"note": "现场照片", "csrf_token": csrf_token(page)},
+        files={"files": ("现场.png", photo, "image/png")},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text[:500]
+    new = evidence_links(on_b) - before
+    assert len(new) == 1, "host B's item page does not show the evidence uploaded through host A"
+    link = new.pop()
+    download = user.get(on_b + link, timeout=60)
+    assert download.status_code == 200
+    assert download.content == photo
+    through_nginx = user.get(cluster.base + link, timeout=60)
+    assert through_nginx.content == photo  # and past the proxy's buffering
+    assert files_on_disk(cluster) == []
+
+
+def test_an_import_previewed_on_one_host_is_confirmed_on_the_other(cluster, people):
+    from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
+
+    lead = next(p for p in people if p["role"] == "lead" and p["group"] == "SA")
+    on_a, on_b = cluster.host_url(0), cluster.host_url(1)
+    user = browser(on_a, lead["username"])
+    deadline = (local_date(utcnow(), soak.TZ) + timedelta(days=30)).isoformat()
+    sheet = xlsx([HEADER_ZH, row(title="多主机导入的看台扶手", group="SA", deadline=deadline)])
+    page = user.get(f"{on_a}/import", timeout=30).text
+    preview = user.post(
+        f"{on_a}/import",
+        data={"csrf_token": csrf_token(page)},
+        files={"file": ("台账.xlsx", sheet)},
+        timeout=60,
+    )
+    assert preview.status_code == 200, preview.text[:500]
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', preview.text).group(1)
+    confirmed = user.post(
+        f"{on_b}/import/confirm",
+        data={"token": token, "csrf_token": csrf_token(preview.text), "filename": "台账.xlsx"},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert confirmed.status_code == 302, confirmed.text[:500]
+    assert not confirmed.headers["Location"].endswith("/import"), "host B did not find the upload"
+    titles = query(cluster, "SELECT count(*) FROM item WHERE title = %s", "多主机导入的看台扶手")
+    assert titles == [(1,)]
+    assert files_on_disk(cluster) == []
+
+
 def test_sign_in_throttling_counts_across_both_hosts(cluster, people):
     import redis
 
     for key in redis.Redis(host="127.0.0.1", port=6379).scan_iter(f"*{cluster.ratelimit_prefix}*"):
         redis.Redis(host="127.0.0.1", port=6379).delete(key)  # this install's counters: start from zero
     session = requests.Session()  # one connection: nginx sends its requests to the hosts in turn
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', session.get(f"{cluster.base}/login").text).group(1)
+    token = csrf_token(session.get(f"{cluster.base}/login").text)
     before = [served(cluster, n, "POST /login") for n in (0, 1)]
     statuses = [
         session.post(
