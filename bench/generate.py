@@ -208,6 +208,7 @@ def generate(database_url: str, items: int, now: datetime, seed: int = 7) -> Non
                 before=before,
                 after=after,
                 note="",
+                scheme=None,  # the plain chain; verify reads it like any old entry
             )
             digest = entry_hash(prev, entry)
             rows.append({"id": entry_id, **vars(entry), "prev_hash": prev, "hash": digest})
