@@ -27,8 +27,6 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -59,7 +57,8 @@ def loopback_site(port: int, upstreams: list[int]) -> str:
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=10s;\n" for p in upstreams)
     site = _replace(r"(upstream wallchart_app \{\n)(?:\s*#?\s*server [^\n]*\n)+", rf"\g<1>{servers}", site)
     site = _replace(r"server \{\n    listen 80;.*?\n\}\n\n", "", site, re.DOTALL)  # the redirect to HTTPS
-    site = _replace(r"    listen 443 ssl http2;\n    listen \[::\]:443 ssl http2;\n", f"    listen 127.0.0.1:{port};\n", site)
+    tls = r"    listen 443 ssl http2;\n    listen \[::\]:443 ssl http2;\n"
+    site = _replace(tls, f"    listen 127.0.0.1:{port};\n", site)
     site = _replace(r"\n    ssl_[^\n]*", "", site)
     site = _replace(r"\n    add_header Strict-Transport-Security[^\n]*", "", site)
     return _replace(r"alias /opt/wallchart/static/;", f"alias {ROOT}/static/;", site)
@@ -206,14 +205,15 @@ class Cluster:
             self._reap(process)
         if self.nginx_temp:
             shutil.rmtree(self.nginx_temp, ignore_errors=True)
-        try:
-            import redis
+        self.forget_counters()
 
-            connection = redis.Redis(host="127.0.0.1", port=6379)
-            for key in connection.scan_iter(f"*{self.ratelimit_prefix}*"):
-                connection.delete(key)
-        except Exception:  # noqa: BLE001 - Redis gone: nothing of ours to clean
-            pass
+    def forget_counters(self) -> None:
+        """Remove this install's sign-in counters from Redis (others running beside it keep theirs)."""
+        import redis
+
+        connection = redis.Redis(host="127.0.0.1", port=6379)
+        for key in connection.scan_iter(f"*{self.ratelimit_prefix}*"):
+            connection.delete(key)
 
     def leftovers(self) -> list[int]:
         """Processes still alive in any group this cluster started (none after ``stop``)."""

@@ -112,6 +112,7 @@ def test_evidence_uploaded_through_one_host_downloads_through_the_other(cluster,
     on_a, on_b = cluster.host_url(0), cluster.host_url(1)
     user = browser(on_a, owner["username"])  # the session is valid on every host
     photo = b"\x89PNG\r\n\x1a\n" + os.urandom(3 * 1024 * 1024)
+
     def evidence_links(base: str) -> set[str]:
         page = user.get(f"{base}/items/{item_id}", timeout=30).text
         return set(re.findall(rf'href="(/items/{item_id}/evidence/[^"]+)"', page))
@@ -168,25 +169,29 @@ def test_an_import_previewed_on_one_host_is_confirmed_on_the_other(cluster, peop
 
 
 def test_sign_in_throttling_counts_across_both_hosts(cluster, people):
-    import redis
-
-    for key in redis.Redis(host="127.0.0.1", port=6379).scan_iter(f"*{cluster.ratelimit_prefix}*"):
-        redis.Redis(host="127.0.0.1", port=6379).delete(key)  # this install's counters: start from zero
+    cluster.forget_counters()  # start from zero
     session = requests.Session()  # one connection: nginx sends its requests to the hosts in turn
     token = csrf_token(session.get(f"{cluster.base}/login").text)
     before = [served(cluster, n, "POST /login") for n in (0, 1)]
-    statuses = [
-        session.post(
-            f"{cluster.base}/login",
-            data={"username": f"nobody-{n}", "password": "wrong", "csrf_token": token},
-            headers={"Referer": f"{cluster.base}/login"},
-        ).status_code
-        for n in range(SIGN_IN_LIMIT + 2)
-    ]
+    try:
+        statuses = [
+            session.post(
+                f"{cluster.base}/login",
+                data={"username": f"nobody-{n}", "password": "wrong", "csrf_token": token},
+                headers={"Referer": f"{cluster.base}/login"},
+            ).status_code
+            for n in range(SIGN_IN_LIMIT + 2)
+        ]
+    finally:
+        cluster.forget_counters()  # the other tests sign in from the same address
     assert statuses == [200] * SIGN_IN_LIMIT + [429, 429]
-    time.sleep(0.5)  # gunicorn writes its access log line after the answer
-    counted = [served(cluster, n, "POST /login") - before[n] for n in (0, 1)]
-    assert min(counted) >= SIGN_IN_LIMIT // 2 - 1, f"both hosts must have answered failed sign-ins: {counted}"
+
+    def logged() -> list[int] | None:  # gunicorn writes its access log line just after the answer
+        counted = [served(cluster, n, "POST /login") - before[n] for n in (0, 1)]
+        return counted if sum(counted) == len(statuses) else None
+
+    counted = wait_until(logged, 10)
+    assert counted and min(counted) >= SIGN_IN_LIMIT // 2 - 1, f"both hosts must have answered: {counted}"
 
 
 def test_soak_through_nginx_loses_nothing_and_the_ledger_verifies(cluster, people):
@@ -267,7 +272,7 @@ def test_sigkill_of_the_working_scheduler_the_other_takes_over_and_delivers_each
     assert wait_until(lambda: holder_pid() == second.pid, LEASE_SECONDS * 2), "no scheduler took over"
     took_over = time.monotonic() - killed_at
     # The lease runs out at most LEASE_SECONDS after the kill; the other looks every third of it.
-    assert took_over <= LEASE_SECONDS * 4 / 3 + 2, took_over
+    assert took_over <= LEASE_SECONDS * 4 / 3 + 5, took_over
     assert wait_until(lambda: set(statuses()) == {"sent"}, 90, step=0.5), statuses()
 
     deliveries = query(cluster, "SELECT channel, rule, dedupe_key FROM delivery WHERE item_id = ANY(%s)", item_ids)
