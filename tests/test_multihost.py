@@ -31,10 +31,10 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not PG_URL, reason="the multi-host install runs on PostgreSQL: set TRACKER_TEST_DATABASE_URL"),
 ]
-LEASE_SECONDS = 12  # short, so a takeover is seen within the test; the clock is real
+LEASE_SECONDS = 10  # short, so a takeover is seen within the test; the clock is real
 SIGN_IN_LIMIT = 6
 SOAK_SECONDS = 60
-DUE_ITEMS = 150
+DUE_ITEMS = 80
 
 
 @pytest.fixture(scope="module")
