@@ -151,3 +151,11 @@ def make_world_notices(w) -> dict:
 
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
+
+
+def kept_uploads(app) -> list[str]:
+    """The tokens of the import uploads waiting for confirmation, in whichever store the app uses."""
+    from tracker.files.store import store
+
+    with app.app_context():
+        return sorted(f.name.split("-", 1)[1].removesuffix(".xlsx") for f in store().listing("imports"))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from tests.factories import NOW, login
 from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
 from tracker.extensions import db
+from tracker.files.store import store
 from tracker.items.models import Item
 from tracker.spreadsheets import uploads
 
@@ -16,6 +17,11 @@ from tracker.spreadsheets import uploads
 def config(config, tmp_path):
     config["IMPORT_DIR"] = str(tmp_path / "imports")
     return config
+
+
+def kept(app) -> list[str]:
+    with app.app_context():
+        return sorted(f.name for f in store().listing("imports"))
 
 
 def item_count(app) -> int:
@@ -53,23 +59,22 @@ def test_two_concurrent_confirmations_of_one_upload_import_it_once(app, client, 
     assert item_count(app) == before + 1
 
 
-def test_claiming_an_upload_succeeds_once(app, tmp_path):
+def test_claiming_an_upload_succeeds_once(app):
     with app.test_request_context():
         token = uploads.keep(7, b"PK", now=NOW)
         assert uploads.claim(7, token) == b"PK"
         assert uploads.claim(7, token) is None
         assert uploads.claim(8, token) is None
         uploads.discard(7, token)
-        assert not list((tmp_path / "imports").iterdir())
+        db.session.commit()
+        assert store().listing("imports") == []
 
 
-def test_unconfirmed_uploads_are_capped_per_user_oldest_removed(app, client, world, tmp_path):
+def test_unconfirmed_uploads_are_capped_per_user_oldest_removed(app, client, world):
     app.config["IMPORT_KEEP_PER_USER"] = 3
     login(client, "lead")
     tokens = [upload(client, f"问题{i}") for i in range(5)]
-    kept = sorted(p.name for p in (tmp_path / "imports").iterdir())
-    assert len(kept) == 3
-    assert sorted(f"{world.lead.id}-{t}.xlsx" for t in tokens[2:]) == kept
+    assert sorted(f"{world.lead.id}-{t}.xlsx" for t in tokens[2:]) == kept(app)
     before = item_count(app)
     assert client.post("/import/confirm", data={"token": tokens[0]}).headers["Location"].endswith("/import")
     assert item_count(app) == before
@@ -77,14 +82,14 @@ def test_unconfirmed_uploads_are_capped_per_user_oldest_removed(app, client, wor
     assert item_count(app) == before + 1
 
 
-def test_unconfirmed_uploads_are_capped_per_user_in_bytes(app, client, world, tmp_path):
+def test_unconfirmed_uploads_are_capped_per_user_in_bytes(app, client, world):
     size = len(xlsx([HEADER_ZH, row(title="问题")]))
     app.config["IMPORT_KEEP_BYTES_PER_USER"] = int(size * 2.5)
     login(client, "lead")
     for i in range(4):
         upload(client, f"问题{i}")
-    assert len(list((tmp_path / "imports").iterdir())) == 2
+    assert len(kept(app)) == 2
     other = app.test_client()
     login(other, "committee")
     upload(other, "别人的")
-    assert len(list((tmp_path / "imports").iterdir())) == 3  # one user's quota never removes another's files
+    assert len(kept(app)) == 3  # one user's quota never removes another's files

@@ -204,7 +204,7 @@ def test_after_an_import_the_user_lands_on_the_list_of_the_imported_items(app, c
     app.config["IMPORT_DIR"] = str(tmp_path / "imports")
     login(client, "lead")
     client.post("/import", data={"file": (BytesIO(_sheet("导入一", "导入二")), "台账.xlsx")})
-    token = next((tmp_path / "imports").iterdir()).name.split("-", 1)[1].removesuffix(".xlsx")
+    (token,) = factories.kept_uploads(app)
     response = client.post("/import/confirm", data={"token": token})
     location = urlsplit(response.headers["Location"])
     assert response.status_code == 302 and location.path == "/ledger" and "batch=" in location.query

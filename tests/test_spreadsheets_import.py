@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.factories import NOW, login
+from tests.factories import NOW, kept_uploads, login
 from tracker.auth.models import User
 from tracker.errors import PermissionDenied
 from tracker.event.models import Event
@@ -414,16 +414,14 @@ def test_upload_shows_a_preview_and_stores_nothing_until_confirmed(app, client, 
     assert "看台扶手松动" in page and "盲道中断" in page and "Import: create 2, update 0" in page
     with app.app_context():
         assert counts() == before
-    kept = list((tmp_path / "imports").iterdir())
-    assert len(kept) == 1
-    token = kept[0].name.split("-", 1)[1].removesuffix(".xlsx")
+    (token,) = kept_uploads(app)
 
     response = client.post("/import/confirm", data={"token": token})
     assert response.status_code == 302
     with app.app_context():
         assert counts()[0] == before[0] + 2
         assert verify_chain().ok
-    assert not list((tmp_path / "imports").iterdir())
+    assert kept_uploads(app) == []
     # A second confirmation of the same upload creates nothing more.
     client.post("/import/confirm", data={"token": token})
     with app.app_context():
@@ -440,14 +438,13 @@ def test_preview_lists_every_problem_and_offers_no_confirmation(app, client, wor
     assert "<td>3</td><td>责任单位 (E)</td>" in page
     assert "<td>4</td><td>整改时限 (H)</td>" in page
     assert "/import/confirm" not in page
-    assert not (tmp_path / "imports").exists() or not list((tmp_path / "imports").iterdir())
+    assert kept_uploads(app) == []
 
 
 def test_another_user_cannot_confirm_someone_elses_upload(app, client, world, tmp_path):
     login(client, "lead")
     client.post("/import", data={"file": (BytesIO(xlsx([HEADER_ZH, row()])), "a.xlsx")})
-    (kept,) = list((tmp_path / "imports").iterdir())
-    token = kept.name.split("-", 1)[1].removesuffix(".xlsx")
+    (token,) = kept_uploads(app)
     other = app.test_client()
     other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     login(other, "committee")

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 
-from tests.factories import login
+from tests.factories import kept_uploads, login
 from tracker.auth.models import User
 from tracker.demo.seed import load_demo
 from tracker.extensions import db
@@ -318,9 +318,9 @@ def web(app, demo, tmp_path):
     return client
 
 
-def _token(tmp_path) -> str:
-    (kept,) = list((tmp_path / "imports").iterdir())
-    return kept.name.split("-", 1)[1].removesuffix(".xlsx")
+def _token(app) -> str:
+    (token,) = kept_uploads(app)
+    return token
 
 
 def test_preview_shows_changes_and_confirm_lands_on_the_affected_items(app, web, demo, tmp_path):
@@ -335,7 +335,7 @@ def test_preview_shows_changes_and_confirm_lands_on_the_affected_items(app, web,
     assert "<ins>新措施</ins>" in page and "CG-011" in page
     assert "Import: create 1, update 1" in page
 
-    response = web.post("/import/confirm", data={"token": _token(tmp_path), "filename": "台账.xlsx"})
+    response = web.post("/import/confirm", data={"token": _token(app), "filename": "台账.xlsx"})
     assert response.status_code == 302
     location = response.headers["Location"]
     assert "/ledger?batch=" in location
@@ -365,7 +365,7 @@ def test_a_conflict_in_the_preview_is_settled_by_keeping_the_newer(app, web, dem
     assert "1 row changed in Wallchart after the export" in page and "网页上刚改的措施" in page
     assert f'name="keep_newer" value="{row}"' in page
 
-    token = _token(tmp_path)
+    token = _token(app)
     response = web.post("/import/confirm", data={"token": token, "filename": "台账.xlsx"})
     assert response.status_code == 422  # not settled: nothing stored, the upload is kept
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
