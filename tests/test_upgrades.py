@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_migrate import upgrade
-from sqlalchemy import MetaData, insert, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import MetaData, insert, inspect, select
 
 from tests.conftest import PG_URL, make_config, pg_database
 from tracker import create_app
@@ -20,6 +20,7 @@ from tracker.files.store import store
 from tracker.items import ledger
 from tracker.items.models import Evidence, Item
 
+FILES_REVISION = "c3f9a7d41e20"  # the file store's tables
 START = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
 # (title, status, progress, photos)
@@ -174,3 +175,23 @@ def test_an_install_at_an_earlier_revision_upgrades_with_its_work_intact(revisio
     assert f"Checkpoint {checkpoint} matches." in verified.output
     assert "Every item matches its ledger." in verified.output
     assert "Every evidence file matches its SHA-256" in verified.output
+
+
+def test_the_file_store_tables_come_and_go_with_their_migration(tmp_path):
+    with ExitStack() as stack:
+        url = (
+            stack.enter_context(pg_database("files_mig", with_schema=False))
+            if PG_URL
+            else f"sqlite:///{tmp_path / 'files.db'}"
+        )
+        app = create_app(make_config(url, tmp_path))
+        with app.app_context():
+            upgrade()
+            tables = lambda: set(inspect(db.engine).get_table_names())  # noqa: E731
+            assert {"stored_file", "stored_chunk"} <= tables()
+            config = current_app.extensions["migrate"].migrate.get_config()
+            downgrade(revision=ScriptDirectory.from_config(config).get_revision(FILES_REVISION).down_revision)
+            assert not {"stored_file", "stored_chunk"} & tables()
+            upgrade()
+            assert {"stored_file", "stored_chunk"} <= tables()
+            db.engine.dispose()

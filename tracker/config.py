@@ -31,6 +31,8 @@ class DefaultConfig:
     # "disk" (instance/ folders, EVIDENCE_DIR and IMPORT_DIR). None: database on PostgreSQL,
     # disk on SQLite. `flask --app tracker files migrate` moves disk files into the database.
     FILE_STORE = None
+    EVIDENCE_DIR = None  # the disk store's folders; None: instance/evidence and instance/imports
+    IMPORT_DIR = None
     ITEMS_PER_PAGE = 50
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.files.store import store
+from tracker.files.store import Stored, store
 from tracker.items import ledger
 from tracker.items.models import Evidence, Item
 
@@ -192,7 +192,7 @@ def safe_filename(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')[:200]
 
 
-def keep(upload: Upload, kind: str, *, now: datetime):
+def keep(upload: Upload, kind: str, *, now: datetime) -> tuple[str, Stored]:
     """Store one checked upload under a new random name: (name, its size and SHA-256)."""
     name = secrets.token_hex(24) + extension_for(kind)
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
