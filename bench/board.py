@@ -77,13 +77,13 @@ def _stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _sign_in(base: str, username: str) -> str:
+def _sign_in(base: str, username: str, password: str = PASSWORD) -> str:
     session = requests.Session()
     page = session.get(f"{base}/login", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     response = session.post(
         f"{base}/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        data={"username": username, "password": password, "csrf_token": token},
         headers={"Referer": f"{base}/login"},
         timeout=10,
         allow_redirects=False,

@@ -467,9 +467,11 @@ def check(database_url: str, record: Record) -> dict:
         ).scalar()
         duplicate_notes = db.session.execute(
             text(
-                "SELECT count(*) FROM (SELECT d.user_id, d.rule, d.item_id, d.milestone_id, d.local_date"
-                " FROM notification n JOIN delivery d ON d.id = n.delivery_id"
-                " GROUP BY d.user_id, d.rule, d.item_id, d.milestone_id, d.local_date HAVING count(*) > 1) x"
+                # A reminder once per person, rule, item or milestone and day; a workflow notification
+                # once per person and event (an item may change hands twice in a day).
+                "SELECT count(*) FROM (SELECT 1 FROM notification n JOIN delivery d ON d.id = n.delivery_id"
+                " GROUP BY d.user_id, d.rule, d.item_id, d.milestone_id, d.local_date, d.event_id"
+                " HAVING count(*) > 1) x"
             )
         ).scalar()
         unmatched = db.session.execute(

@@ -119,7 +119,7 @@ def test_a_crashed_sender_is_retried_after_its_lease(app, world, mail):
         claimed = outbox.claim(NOW, "dead-sender")  # claimed, then the process died
         assert claimed
         assert sender.send_due(NOW + timedelta(minutes=1), "Asia/Shanghai", services.policy()) == {}
-        later = NOW + outbox.LEASE + timedelta(seconds=1)
+        later = NOW + outbox.lease() + timedelta(seconds=1)
         outcome = sender.send_due(later, "Asia/Shanghai", services.policy())
         assert outcome["sent"] == len(claimed)
         assert {d.status for d in rows()} == {"sent"}

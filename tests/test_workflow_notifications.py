@@ -373,7 +373,7 @@ def test_a_sender_that_died_after_claiming_is_replaced_once_with_the_same_messag
         assert claimed
         assert workflow_sender.send_due(LATER, "Asia/Shanghai", reminder_services.policy()) == {}
         workflow_sender.send_due(
-            LATER + outbox.LEASE + timedelta(seconds=1), "Asia/Shanghai", reminder_services.policy()
+            LATER + outbox.lease() + timedelta(seconds=1), "Asia/Shanghai", reminder_services.policy()
         )
         assert len(mails_to(mail, "committee@example.org")) == 1
         assert [n.rule for n in inbox_of(w.committee.id)] == [rules.SUBMITTED]

@@ -23,6 +23,9 @@ class DefaultConfig:
     MAIL_FROM = "wallchart@localhost"
     TIMEZONE = "Asia/Shanghai"
     SCHEDULER = "on"
+    # The reminder scheduler's database lease: when the working scheduler dies, another takes
+    # over within this time and retries what it was sending. Schedulers look every third of it.
+    SCHEDULER_LEASE_SECONDS = 180
     BABEL_DEFAULT_LOCALE = "zh_CN"
     LANGUAGES = ("zh_CN", "en")
     # The site's address for links that leave the page (feeds, emails, chat); never the Host header.

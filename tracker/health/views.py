@@ -6,8 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.clock import utcnow
 from tracker.extensions import db, limiter
-from tracker.reminders.models import SchedulerLease
-from tracker.reminders.scheduler import LEASE_TTL
+from tracker.reminders.models import SchedulerLease, lease_ttl
 
 bp = Blueprint("health", __name__)
 
@@ -29,4 +28,4 @@ def scheduler_heartbeat_age() -> int | None:
     expires_at = db.session.scalar(select(SchedulerLease.expires_at).limit(1))
     if expires_at is None:
         return None
-    return max(0, int((utcnow() - (expires_at - LEASE_TTL)).total_seconds()))
+    return max(0, int((utcnow() - (expires_at - lease_ttl())).total_seconds()))

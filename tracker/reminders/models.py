@@ -1,7 +1,8 @@
 """Reminder rows: settings, per-user preferences, the delivery outbox, in-app notifications, the lease."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,6 +125,11 @@ class Notification(db.Model):
         Index("ix_notification_user", "user_id", "id"),
         Index("ix_notification_unread", "user_id", "read_at"),
     )
+
+
+def lease_ttl() -> timedelta:
+    """How long the scheduler lease lasts (``SCHEDULER_LEASE_SECONDS``)."""
+    return timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
 
 
 class SchedulerLease(db.Model):

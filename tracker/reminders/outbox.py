@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.orm import selectinload
 
@@ -26,7 +27,11 @@ from tracker.reminders import rules
 from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
 
 CLAIM_BATCH = 200
-LEASE = timedelta(minutes=5)
+
+
+def lease() -> timedelta:
+    """How long a claim lasts: as long as the scheduler's lease, so whoever takes over retries at once."""
+    return timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
 
 
 @dataclass
@@ -57,7 +62,7 @@ def claim(now: datetime, token: str, limit: int = CLAIM_BATCH, *, workflow: bool
     stmt = (
         update(Delivery)
         .where(Delivery.id.in_(candidates.scalar_subquery()), claimable)  # compare-and-set
-        .values(status="sending", attempts=Delivery.attempts + 1, lease_until=now + LEASE, claim_token=token)
+        .values(status="sending", attempts=Delivery.attempts + 1, lease_until=now + lease(), claim_token=token)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )

@@ -1,6 +1,7 @@
 """The one scheduler: APScheduler decides when to look, the database decides what was sent.
 
-Two jobs in an in-memory job store — the sweep-and-send every minute and the digest on
+Two jobs in an in-memory job store — the sweep-and-send every minute (more often with a
+short lease) and the digest on
 a cron trigger at the configured local time — both ``coalesce=True, max_instances=1,
 misfire_grace_time=None`` (a late run still runs, missed runs collapse into one). No
 job per reminder is ever stored. Only the holder of the database lease does the work,
@@ -28,13 +29,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker.clock import utcnow
 from tracker.event.services import event_timezone
 from tracker.extensions import db
-from tracker.reminders.models import SchedulerLease
+from tracker.reminders.models import SchedulerLease, lease_ttl
 from tracker.reminders.run import run_reminders
 from tracker.reminders.services import get_settings
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "reminders"
-LEASE_TTL = timedelta(minutes=3)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -42,8 +42,9 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def acquire_lease(holder: str, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
+def acquire_lease(holder: str, now: datetime, ttl: timedelta | None = None) -> bool:
     """Take or renew the scheduler lease; False while another holder's lease is unexpired. Commits."""
+    ttl = ttl or lease_ttl()
     renewed = db.session.execute(
         update(SchedulerLease)
         .where(
@@ -109,8 +110,10 @@ def build(app: Flask, *, blocking: bool, holder: str):
     cls = BlockingScheduler if blocking else BackgroundScheduler
     # In memory: nothing pickled, nothing to lose on a refactor; the outbox is the durable state.
     scheduler = cls(jobstores={"default": MemoryJobStore()}, job_defaults=JOB_DEFAULTS, timezone="UTC")
+    # Every minute, or often enough to renew a short lease and to take over soon after it expires.
+    seconds = min(60.0, app.config["SCHEDULER_LEASE_SECONDS"] / 3)
     scheduler.add_job(
-        tick, "interval", minutes=1, args=(app, holder), id="sweep", next_run_time=utcnow(), **JOB_DEFAULTS
+        tick, "interval", seconds=seconds, args=(app, holder), id="sweep", next_run_time=utcnow(), **JOB_DEFAULTS
     )
     scheduler.add_job(tick, _digest_trigger(app), args=(app, holder), id="digest", **JOB_DEFAULTS)
     return scheduler
