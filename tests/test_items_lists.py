@@ -113,10 +113,14 @@ def test_finished_items_show_their_status_not_a_green_light(app, client, world):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     for path in ("/problems", "/ledger"):
         page = client.get(path).get_data(as_text=True)
-        rows = {t: r for r in page.split("<tr>") for t in titles(f"<tbody>{r}</tbody>")}
+        body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        rows = {t: r for r in body.split("<tr>") for t in titles(f"<tbody>{r}</tbody>")}
+        cards = page.split('<ul class="item-cards"', 1)[1].split("</ul>", 1)[0].split('<li class="item-card">')
         for title, status in (("已销号事项", "Closed"), ("最早到期但已撤销", "Cancelled")):
-            assert "light-green" not in rows[title] and "Green" not in rows[title]
-            assert 'class="badge finished status-' in rows[title] and status in rows[title]
+            (card,) = [c for c in cards if f"</span> {title}</a>" in c]  # the same item as a card on a phone
+            for shown in (rows[title], card):
+                assert "light-green" not in shown and "Green" not in shown
+                assert 'class="badge finished status-' in shown and status in shown
 
 
 def test_a_column_header_is_a_button_that_sorts_and_says_so(client, world):

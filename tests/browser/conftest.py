@@ -29,6 +29,7 @@ TIMEOUT_MS = 10_000
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    config.addinivalue_line("markers", "slow: takes minutes on a busy machine (every page, role and language)")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Screenshots of the wall chart, an item page and a list, for the README.
+"""Screenshots of the wall chart, an item page, a list, and the list as cards on a phone, for the README.
 
 Always taken (so this runs in every test run); written to docs/screenshots/ only when
 WALLCHART_SCREENSHOTS=1, so an ordinary run leaves the work tree clean:
@@ -55,5 +55,9 @@ def test_screenshots_of_the_board_an_item_and_a_list(chinese_browser, demo_serve
 
     phone = new_page(browser, demo_server, t, viewport={"width": 360, "height": 780}, device_scale_factor=2)
     sign_in(phone, t, *DEMO_SIGN_INS["member"])
-    expect(phone.get_by_role("heading", level=1)).to_be_visible()
-    keep("phone-my-work.png", phone.screenshot())
+    phone.goto("/problems?status=active")
+    expect(phone.get_by_role("table")).to_be_hidden()
+    cards = phone.locator(".item-card")
+    expect(cards.first).to_be_visible()
+    phone.get_by_role("heading", level=1).evaluate("h => window.scrollTo(0, h.offsetTop - 8)")
+    keep("phone-problem-list.png", phone.screenshot())
