@@ -17,7 +17,9 @@ from tracker.items import services
 from tracker.items.ledger import verify_chain
 from tracker.items.models import ImportBatch, Item, LedgerEntry
 from tracker.items.queries import ItemFilters
-from tracker.spreadsheets import exporter, importer, layout
+from tracker.notify.models import ItemEvent
+from tracker.reminders.models import Delivery
+from tracker.spreadsheets import changes, exporter, importer, layout
 
 LANGS = ("zh", "en")
 
@@ -420,3 +422,39 @@ def test_a_leads_sheet_cannot_move_a_set_deadline_it_needs_an_extension(demo):
     result = plan(sheet.bytes(), lead, demo)
     assert [(p.row, p.column.split(" (")[0]) for p in result.problems] == [(row, "整改时限")]
     assert "only the committee moves it" in result.problems[0].message
+
+
+def test_an_imported_sheet_notifies_exactly_as_the_same_changes_one_by_one(demo):
+    """The import records its events together; who hears what is the same as row by row."""
+    admin = user("admin")
+    sheet = Sheet(export(admin, "zh", demo), "zh")
+    sheet.set("CG-003", "progress", 90)
+    sheet.set("CG-003", "latest_note", "比赛区连接段已铺设九成")
+    sheet.set("CG-007", "measures", "改用防滑预制盲道砖")
+    sheet.set("JS-007", "status", status_name("closed", "zh"))
+    data = sheet.bytes()
+    first = db.session.scalar(select(func.coalesce(func.max(ItemEvent.id), 0)))
+
+    def heard() -> set[tuple]:
+        rows = db.session.execute(
+            select(Delivery.rule, Item.code, Delivery.user_id, Delivery.group_id, Delivery.channel)
+            .join(Item, Item.id == Delivery.item_id)
+            .where(Delivery.event_id > first)
+        )
+        return {tuple(row) for row in rows}
+
+    one_by_one = plan(data, admin, demo)
+    for row in one_by_one.rows:
+        if row.kind == "update":
+            changes.apply_steps(row, actor=admin, now=demo)
+    db.session.flush()
+    expected = heard()
+    db.session.rollback()
+
+    importer.apply_import(plan(data, admin, demo), actor=admin, now=demo)
+    db.session.flush()
+    assert heard() == expected
+    owner = item("CG-003").owner_id
+    assert ("progress_added", "CG-003", owner, None, "inapp") in expected
+    assert {rule for rule, *_ in expected} >= {"progress_added", "item_verified"}
+    assert verify_chain().ok

@@ -220,18 +220,18 @@ def can_subscribe_group_calendar(user, group_id) -> bool:
     return user.role in OVERSIGHT or leads_group(user, group_id)
 
 
-def item_readers(item, user_model, in_item_group):
-    """SQL condition on ``user_model``: who may read ``item`` (can_view_item turned around).
+def item_readers(item_model, user_model, in_item_group):
+    """SQL condition on ``user_model`` and ``item_model`` rows: who may read which item
+    (can_view_item turned around).
 
     ``in_item_group`` is the caller's condition "the user is in the item's group"; used
     to send a notification only to people who may open what it links to.
     """
-    oversight = user_model.role.in_(OVERSIGHT)
-    owner = user_model.id == item.owner_id if item.owner_id is not None else false()
-    not_external = user_model.role != EXTERNAL
-    if item.is_confidential:
-        return or_(oversight, owner, and_(not_external, in_item_group))
-    return or_(oversight, owner, not_external)
+    return or_(
+        user_model.role.in_(OVERSIGHT),
+        user_model.id == item_model.owner_id,
+        and_(user_model.role != EXTERNAL, or_(item_model.is_confidential.is_(False), in_item_group)),
+    )
 
 
 # --- Supervision notices (督办单): as visible as their item ----------------------------

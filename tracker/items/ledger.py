@@ -30,9 +30,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
@@ -42,6 +43,8 @@ from tracker.items.models import Evidence, Item, LedgerEntry, LedgerHead
 GENESIS = "0" * 64
 # (import batch id, sheet row) while an imported sheet's row is being applied.
 _ORIGIN: ContextVar[tuple[int, int] | None] = ContextVar("ledger_origin", default=None)
+# Inside ``batched``: chained entries waiting for their one INSERT.
+_PENDING: ContextVar[list[dict] | None] = ContextVar("ledger_pending", default=None)
 KINDS = (
     "created",
     "field_changed",
@@ -218,6 +221,11 @@ def append(
     snapshot of the names behind ``before``/``after`` (history.names_for)."""
     if item.id is None:
         db.session.flush()
+    pending = _PENDING.get()
+    if pending is not None:
+        if kind != "created" and not evidence:
+            return _chain_pending(pending, item, kind, actor, now, note, field, before, after, names)
+        _write(pending)  # what waits comes first in the chain
     entry = _entry(item, kind, actor, now, note, field, before, after)
     entry.names = names
     if kind == "created":
@@ -226,6 +234,60 @@ def append(
         entry.evidence.extend(evidence)
     _chain(_locked_head(), [entry])
     return entry
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Bulk changes (an imported sheet): entries are chained as they come and written
+    by one INSERT when the block ends, in chain order, instead of one object each."""
+    pending: list[dict] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    _write(pending)
+
+
+def _write(pending: list[dict]) -> None:
+    if pending:
+        # Ids follow the parameters' order, so the chain reads in id order as always.
+        db.session.execute(insert(LedgerEntry).returning(LedgerEntry.id, sort_by_parameter_order=True), pending)
+        pending.clear()
+
+
+def _chain_pending(pending, item, kind, actor, now, note, field, before, after, names) -> dict:
+    head, key = _locked_head(), ledger_key()
+    batch_id, row = _ORIGIN.get() or (None, None)
+    values = {
+        "import_batch_id": batch_id,
+        "import_row": None if isinstance(row, list) else row,
+        "item_id": item.id,
+        "author_id": actor.id if actor is not None else None,
+        "created_at": now,
+        "kind": kind,
+        "item_version": item.version,
+        "field": field,
+        "before": None if before is None else str(before),
+        "after": None if after is None else str(after),
+        "note": note or "",
+        "names": names,
+        "snapshot": None,
+        "scheme": KEYED if key else PLAIN,
+        "prev_hash": head.last_hash,
+    }
+    values["hash"] = entry_hash(head.last_hash, _Unsaved(**values), key)
+    head.last_hash = values["hash"]
+    head.entries += 1
+    head.mac = _head_mac(key, head) if key else None
+    pending.append(values)
+    return values
+
+
+class _Unsaved(SimpleNamespace):
+    """An entry not yet an object: what ``entry_hash`` reads of it."""
+
+    evidence = ()
 
 
 def append_created(items: list, *, actor, now: datetime) -> list[LedgerEntry]:

@@ -295,11 +295,13 @@ def deferred_writes() -> Iterator[None]:
     """Bulk changes (an imported sheet): one flush at the end instead of one per change.
 
     Every change still steps the item's version, so the final UPDATE checks the
-    version the changes started from and the ledger's versions match the row's.
+    version the changes started from and the ledger's versions match the row's; the
+    ledger entries are written together when the block ends (``ledger.batched``).
     """
     token = _DEFER_FLUSH.set(True)
     try:
-        yield
+        with ledger.batched():
+            yield
     finally:
         _DEFER_FLUSH.reset(token)
 

@@ -3,13 +3,19 @@
 Each item service makes one call here (``created``, ``updated``, ``transitioned``,
 ``progressed``). Fan-out is set-based: one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
 writes every recipient's in-app and email rows (keyed ``e<event>|u<user>|<channel>``,
-UNIQUE), whatever the number of watchers; the group's chat robot gets one row. Recipients
+UNIQUE), whatever the number of watchers or of events (a bulk import records its
+thousands of events together, see ``collected``); the group's chat robot gets one row. Recipients
 are filtered in the same statement: never the actor, only active people, only people who
 may read the item (``permissions.item_readers``), by their per-kind preference.
 Nothing is sent here: a rollback takes the event and its rows with it.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import (
@@ -32,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from tracker import permissions
 from tracker.auth.models import User
@@ -70,26 +77,48 @@ def _in_group(group_id):
     return exists().where(group_membership.c.user_id == User.id, group_membership.c.group_id == group_id)
 
 
-def _audience(kind: str, item: Item, target_id: int | None):
-    conditions = []
-    for who in rules.audience(kind):
-        if who == "target" and target_id is not None:
-            conditions.append(User.id == target_id)
-        elif who == "owner" and item.owner_id is not None:
-            conditions.append(User.id == item.owner_id)
-        elif who == "leads":
-            conditions.append(and_(User.role == permissions.LEAD, _in_group(item.group_id)))
-        elif who == "committee":
-            conditions.append(User.role == permissions.COMMITTEE)
-        elif who == "watchers":
-            conditions.append(exists().where(ItemWatch.item_id == item.id, ItemWatch.user_id == User.id))
-    return or_(*conditions) if conditions else None
-
-
 def _channels():
     names = ["inapp", "email"] if smtp.mail_config(current_app.config) is not None else ["inapp"]
     selects = [select(literal_column(f"'{name}'").label("name")) for name in names]
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("ch")
+
+
+def _kinds_heard_by(who: str) -> list[str]:
+    return [kind for kind in rules.KINDS if who in rules.audience(kind)]
+
+
+def _audience(events):
+    """(event_id, user_id) pairs: who hears each of ``events`` by its kind's rule."""
+    E = ItemEvent
+    lead = aliased(User)
+    return union(
+        select(E.id.label("event_id"), E.target_id.label("user_id")).where(
+            events, E.kind.in_(_kinds_heard_by("target")), E.target_id.is_not(None)
+        ),
+        select(E.id, Item.owner_id)
+        .join(Item, Item.id == E.item_id)
+        .where(events, E.kind.in_(_kinds_heard_by("owner")), Item.owner_id.is_not(None)),
+        select(E.id, lead.id)
+        .join(Item, Item.id == E.item_id)
+        .join(group_membership, group_membership.c.group_id == Item.group_id)
+        .join(lead, lead.id == group_membership.c.user_id)
+        .where(events, E.kind.in_(_kinds_heard_by("leads")), lead.role == permissions.LEAD),
+        select(E.id, lead.id)
+        .join(lead, lead.role == permissions.COMMITTEE)
+        .where(events, E.kind.in_(_kinds_heard_by("committee"))),
+        select(E.id, ItemWatch.user_id)
+        .join(ItemWatch, ItemWatch.item_id == E.item_id)
+        .where(events, E.kind.in_(_kinds_heard_by("watchers"))),
+    ).subquery("who")
+
+
+def _dedupe_key(*parts):
+    """'e<event>|u<user>|inapp' and the like, built in SQL from literals and columns."""
+    key = None
+    for part in parts:
+        part = literal(part, String) if isinstance(part, str) else cast(part, String)
+        key = part if key is None else key.op("||")(part)
+    return key
 
 
 def emit(
@@ -102,90 +131,126 @@ def emit(
     before: str | None = None,
     after: str | None = None,
     note: str = "",
-) -> int:
-    """Record one event and queue its messages; returns the event id."""
-    event_id = db.session.execute(
-        insert(ItemEvent)
-        .values(
-            item_id=item.id,
-            kind=kind,
-            actor_id=actor.id,
-            target_id=target_id,
-            before=before,
-            after=after,
-            note=note or "",
-            created_at=now,
-        )
-        .returning(ItemEvent.id)
-    ).scalar_one()
-    who = _audience(kind, item, target_id)
-    if who is None:
-        return event_id
-    day = local_date(now, event_timezone())
+) -> None:
+    """Record one event and queue its messages (at the end of a ``collected`` block, if in one)."""
+    event = {
+        "item_id": item.id,
+        "kind": kind,
+        "actor_id": actor.id,
+        "target_id": target_id,
+        "before": before,
+        "after": after,
+        "note": note or "",
+        "created_at": now,
+    }
+    pending = _COLLECTED.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        record([event])
+
+
+_COLLECTED: ContextVar[list | None] = ContextVar("collected_events", default=None)
+
+
+@contextmanager
+def collected() -> Iterator[list[dict]]:
+    """Bulk changes (an imported sheet): events are kept and recorded together by ``record``."""
+    pending: list[dict] = []
+    token = _COLLECTED.set(pending)
+    try:
+        yield pending
+    finally:
+        _COLLECTED.reset(token)
+
+
+FAN_OUT_CHUNK = 1000  # events per fan-out statement
+
+
+def record(events: list[dict]) -> None:
+    """Store the events, then their outbox rows, set-based whatever their number."""
+    for now, same_moment in groupby(events, key=itemgetter("created_at")):
+        rows = list(same_moment)
+        ids = db.session.scalars(insert(ItemEvent).returning(ItemEvent.id, sort_by_parameter_order=True), rows).all()
+        for start in range(0, len(ids), FAN_OUT_CHUNK):
+            _fan_out(ItemEvent.id.in_(ids[start : start + FAN_OUT_CHUNK]), now)
+
+
+def _fan_out(events, now: datetime) -> None:
+    """One outbox row per recipient and channel, and one for the group's chat robot.
+
+    Recipients are filtered in the same statement: never the actor, only active people,
+    only people who may read the item, by their per-kind preference.
+    """
+    E = ItemEvent
+    day = literal(local_date(now, event_timezone()))
+    at_now = literal(now, UTCDateTime())
+    later = literal(rules.send_after(now), UTCDateTime())
+    who = _audience(events)
     ch = _channels()
     pref = EventPreference
     mode = func.coalesce(pref.mode, rules.DEFAULT_MODE)
-    inapp_ok = true() if kind in rules.ALWAYS_IN_APP else mode != "off"
+    inapp_ok = or_(E.kind.in_(rules.ALWAYS_IN_APP), mode != "off")
     email_ok = and_(mode == "email", User.email.is_not(None), User.email != "")
-    key = literal(f"e{event_id}|u", String).op("||")(cast(User.id, String)).op("||")(literal("|", String))
-    at_now = literal(now, UTCDateTime())
-    later = literal(rules.send_after(now), UTCDateTime())
-    users = (
+    people = (
         select(
-            key.op("||")(ch.c.name),
+            _dedupe_key("e", E.id, "|u", User.id, "|", ch.c.name),
             ch.c.name,
-            literal(kind, String),
+            E.kind,
             User.id,
             cast(null(), Integer),
-            literal(item.id),
-            literal(event_id),
-            literal(day),
+            E.item_id,
+            E.id,
+            day,
             literal("pending", String),
             literal(0),
             at_now,
             case((ch.c.name == "inapp", at_now), else_=later),
         )
-        .select_from(User)
+        .select_from(who)
+        .join(E, E.id == who.c.event_id)
+        .join(Item, Item.id == E.item_id)
+        .join(User, User.id == who.c.user_id)
         .join(ch, true())
-        .outerjoin(pref, and_(pref.user_id == User.id, pref.kind == kind))
+        .outerjoin(pref, and_(pref.user_id == User.id, pref.kind == E.kind))
         .where(
-            who,
-            User.id != actor.id,
+            User.id != E.actor_id,
             User.is_active_account.is_(True),
-            permissions.item_readers(item, User, _in_group(item.group_id)),
+            permissions.item_readers(Item, User, _in_group(Item.group_id)),
             or_(and_(ch.c.name == "inapp", inapp_ok), and_(ch.c.name == "email", email_ok)),
         )
     )
-    db.session.execute(
-        _dialect_insert(Delivery).from_select(COLUMNS, users).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
-    group = db.session.get(WorkGroup, item.group_id)  # not item.group: stale right after a regroup
-    if group is not None and group.webhook_url and not item.is_confidential:
-        db.session.execute(
-            _dialect_insert(Delivery)
-            .values(
-                dedupe_key=f"e{event_id}|g{group.id}|webhook",
-                channel="webhook",
-                rule=kind,
-                group_id=group.id,
-                item_id=item.id,
-                event_id=event_id,
-                local_date=day,
-                status="pending",
-                attempts=0,
-                created_at=now,
-                next_attempt_at=rules.send_after(now),
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    robots = (
+        select(
+            _dedupe_key("e", E.id, "|g", WorkGroup.id, "|webhook"),
+            literal("webhook", String),
+            E.kind,
+            cast(null(), Integer),
+            WorkGroup.id,
+            E.item_id,
+            E.id,
+            day,
+            literal("pending", String),
+            literal(0),
+            at_now,
+            later,
         )
-    # Bundling: earlier email/chat rows about this item wait for this one, to go out together.
+        .join(Item, Item.id == E.item_id)
+        .join(WorkGroup, WorkGroup.id == Item.group_id)
+        .where(events, WorkGroup.webhook_url.is_not(None), WorkGroup.webhook_url != "", Item.is_confidential.is_(False))
+    )
+    for rows in (people, robots):
+        db.session.execute(
+            _dialect_insert(Delivery).from_select(COLUMNS, rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+    # Bundling: earlier email/chat rows about these items wait for the new ones, to go out together.
+    touched = select(E.item_id).where(events)
+    recent = aliased(ItemEvent)
     db.session.execute(
         update(Delivery)
         .where(
             Delivery.event_id.in_(
-                select(ItemEvent.id).where(
-                    ItemEvent.item_id == item.id, ItemEvent.created_at >= rules.bundle_since(now)
-                )
+                select(recent.id).where(recent.item_id.in_(touched), recent.created_at >= rules.bundle_since(now))
             ),
             Delivery.status == "pending",
             Delivery.channel != "inapp",
@@ -193,7 +258,6 @@ def emit(
         .values(next_attempt_at=rules.send_after(now))
         .execution_options(synchronize_session=False)
     )
-    return event_id
 
 
 def watch_by_default(item_ids: list[int], now: datetime) -> None:

@@ -242,7 +242,7 @@ class Planner:
             locked = extensions.direct_change_problem(self.actor, item, data["deadline"])
             if locked:
                 problems.append(self._problem(row, "deadline", locked))
-        group = db.session.get(WorkGroup, data.get("group_id", item.group_id))
+        group = self.reader.groups_by_id[data.get("group_id", item.group_id)]
         owner = db.session.get(User, data["owner_id"]) if data.get("owner_id") else None
         if owner is not None and not permissions.can_own(owner, group.id):
             problems.append(self._problem(row, "owner", _cannot_own(owner, group)))

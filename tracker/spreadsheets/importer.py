@@ -30,6 +30,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import codes, ledger, services
 from tracker.items.models import ImportBatch, Item, LedgerEntry
 from tracker.milestones.models import Milestone
+from tracker.notify import events
 from tracker.spreadsheets import changes as diff
 from tracker.spreadsheets.changes import RowPlan
 from tracker.spreadsheets.exporter import latest_notes
@@ -237,50 +238,56 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
         *db.session.scalars(select(User).where(User.id.in_(owner_ids)).options(selectinload(User.groups))).all(),
     ]
     problems: list[Problem] = []
+    try:
+        with events.collected() as pending:  # each row's notifications, recorded together below
+            _apply_rows(plan, batch.id, problems, actor=actor, now=now)
+        if not problems:
+            db.session.flush()
+    except StaleDataError:  # an item changed between the check and now
+        db.session.rollback()
+        raise ImportRejected(
+            [
+                Problem(
+                    None, plan.filename, str(_l("Someone else changed these items meanwhile; upload the file again."))
+                )
+            ]
+        ) from None
+    del keep
+    if problems:
+        raise ImportRejected(problems)
+    events.record(pending)
+    audit.record(
+        "items_imported", actor=actor, target=plan.filename, detail=f"batch {batch.id}: {plan.summary()}", now=now
+    )
+    return ImportResult(
+        batch.id,
+        [r.item.id for r in plan.rows if r.kind == "new"],
+        [r.item.id for r in plan.rows if r.kind == "update"],
+        batch.unchanged,
+    )
+
+
+def _apply_rows(plan: ImportPlan, batch_id: int, problems: list[Problem], *, actor, now: datetime) -> None:
+    """Create the new rows, then apply every row's steps; a row's domain error joins ``problems``."""
     new_rows = [r for r in plan.rows if r.kind == "new"]
-    created: list[Item] = []
     if new_rows:
-        with ledger.imported_from(batch.id, [r.row for r in new_rows]):
+        with ledger.imported_from(batch_id, [r.row for r in new_rows]):
             created, errors = services.create_items([r.data for r in new_rows], actor=actor, now=now)
         for index, error in errors.items():
             problems.extend(_problems(plan.sheet, new_rows[index].row, error))
         for row, item in zip(new_rows, created, strict=False):
             row.item = item
-    updated = []
     with services.deferred_writes():  # one flush for the whole sheet, versions still step per change
         for row in plan.rows:
             if row.kind not in ("new", "update") or row.item is None:
                 continue
             try:
-                with ledger.imported_from(batch.id, row.row):
+                with ledger.imported_from(batch_id, row.row):
                     diff.apply_steps(row, actor=actor, now=now)
             except Conflict as error:  # the session was rolled back: stop here
                 raise ImportRejected([*problems, *_problems(plan.sheet, row.row, error)]) from None
             except DomainError as error:
                 problems.extend(_problems(plan.sheet, row.row, error))
-            if row.kind == "update":
-                updated.append(row.item.id)
-    if not problems:
-        try:
-            db.session.flush()
-        except StaleDataError:  # an item changed between the check and now
-            db.session.rollback()
-            raise ImportRejected(
-                [
-                    Problem(
-                        None,
-                        plan.filename,
-                        str(_l("Someone else changed these items meanwhile; upload the file again.")),
-                    )
-                ]
-            ) from None
-    del keep
-    if problems:
-        raise ImportRejected(problems)
-    audit.record(
-        "items_imported", actor=actor, target=plan.filename, detail=f"batch {batch.id}: {plan.summary()}", now=now
-    )
-    return ImportResult(batch.id, [item.id for item in created], updated, batch.unchanged)
 
 
 def _problems(sheet: Sheet, row: int, error: DomainError) -> list[Problem]:

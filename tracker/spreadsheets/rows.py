@@ -81,7 +81,9 @@ class RowReader:
     def __init__(self, sheet: Sheet, event_year: int):
         self.sheet, self.event_year = sheet, event_year
         self.groups: dict[str, WorkGroup] = {}
+        self.groups_by_id: dict[int, WorkGroup] = {}
         for group in db.session.scalars(select(WorkGroup)).all():
+            self.groups_by_id[group.id] = group
             for name in (group.name, group.name_en, group.code):
                 if name:
                     self.groups.setdefault(layout.squash(name), group)
