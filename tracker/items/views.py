@@ -22,7 +22,7 @@ from tracker.event.services import local_today as today_for
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups.models import WorkGroup
-from tracker.items import duties, evidence, extension_views, history, labels, rules, services
+from tracker.items import closure_form, duties, evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.owner_picker import owner_choices
@@ -323,3 +323,4 @@ def download_evidence(item_id: int, token: str):
 
 
 extension_views.register(bp, _render_detail)
+closure_form.register(bp)
