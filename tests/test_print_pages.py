@@ -20,7 +20,14 @@ def _rotate_seconds(html: str) -> str | None:
 
 @pytest.mark.parametrize(
     ("query", "seconds"),
-    [("", "20"), ("&rotate=7", "7"), ("&rotate=0", "0"), ("&rotate=abc", "20"), ("&rotate=-5", "20"), ("&rotate=99999", "20")],
+    [
+        ("", "20"),
+        ("&rotate=7", "7"),
+        ("&rotate=0", "0"),
+        ("&rotate=abc", "20"),
+        ("&rotate=-5", "20"),
+        ("&rotate=99999", "20"),
+    ],
 )
 def test_the_big_screen_turns_as_the_setting_or_a_sensible_query_says(app, world, query, seconds):
     page = _signed_in(app, "member").get(f"/board?mode=screen{query}")

@@ -30,8 +30,7 @@ def test_everything_at_a_glance_fits_the_screen_without_scrolling(browser, demo_
     t = T(locale)
     page = _screen(browser, demo_server, t, width, height)
     scroll = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
-        " innerWidth, innerHeight]"
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight, innerWidth, innerHeight]"
     )
     assert scroll[0] <= scroll[2] and scroll[1] <= scroll[3], f"the page scrolls: {scroll}"
     assert _in_view(page, page.locator(".board-countdown"))
@@ -47,8 +46,11 @@ def test_everything_at_a_glance_fits_the_screen_without_scrolling(browser, demo_
 
 
 def _shown(page, t: T) -> list[str]:
-    return [name for name in ("Key areas", "Progress", "Supervision notices", "Deadline extensions")
-            if page.get_by_role("heading", name=t(name), level=2, exact=True).is_visible()]
+    return [
+        name
+        for name in ("Key areas", "Progress", "Supervision notices", "Deadline extensions")
+        if page.get_by_role("heading", name=t(name), level=2, exact=True).is_visible()
+    ]
 
 
 def test_panels_take_turns_until_paused(browser, demo_server):

@@ -31,7 +31,9 @@ def printed(page) -> PdfReader:
 
 def paper(reader: PdfReader) -> set[tuple[int, int]]:
     """Each page's size in whole millimetres."""
-    return {(round(float(p.mediabox.width) / 72 * 25.4), round(float(p.mediabox.height) / 72 * 25.4)) for p in reader.pages}
+    return {
+        (round(float(p.mediabox.width) / 72 * 25.4), round(float(p.mediabox.height) / 72 * 25.4)) for p in reader.pages
+    }
 
 
 def committee_page(browser, server, t: T):
@@ -57,9 +59,17 @@ def _demo_with_thirty_groups():
     admin = db.session.scalars(db.select(User).where(User.username == "admin")).one()
     have = db.session.scalar(db.select(db.func.count()).select_from(WorkGroup))
     for number in range(have, 30):
-        group = factories.make_group(f"G{number:02d}", f"第{number}临时保障工作组", name_en=f"Temporary support group {number}")
+        group = factories.make_group(
+            f"G{number:02d}", f"第{number}临时保障工作组", name_en=f"Temporary support group {number}"
+        )
         for index in range(3):
-            factories.make_item(admin, group, now=now, title=f"保障事项{number}-{index}", deadline=now.date() + timedelta(days=index * 20 - 5))
+            factories.make_item(
+                admin,
+                group,
+                now=now,
+                title=f"保障事项{number}-{index}",
+                deadline=now.date() + timedelta(days=index * 20 - 5),
+            )
 
 
 @pytest.mark.slow
@@ -69,7 +79,9 @@ def test_the_wall_chart_of_thirty_groups_still_prints_on_one_sheet(browser, tmp_
     with live_server(tmp_path, _demo_with_thirty_groups) as server:
         page = committee_page(browser, server, t)
         page.goto("/board")
-        groups = page.get_by_role("table", name=t("Items per work group and status; every number opens the list behind it"))
+        groups = page.get_by_role(
+            "table", name=t("Items per work group and status; every number opens the list behind it")
+        )
         expect(groups.locator("tbody tr")).to_have_count(30)
         reader = printed(page)
         assert paper(reader) == {A3_LANDSCAPE}
