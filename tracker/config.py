@@ -56,6 +56,9 @@ class DefaultConfig:
     LIGHT_RED_LAG = 30
     LIGHT_AMBER_LAG = 10
     LIGHT_AMBER_DAYS = 3
+    # The big screen (/board?mode=screen) shows the next panel (key areas, charts …) this often;
+    # ?rotate=N overrides it for one screen, 0 keeps the first panel.
+    SCREEN_ROTATE_SECONDS = 20
     # Supervision notices are numbered 督办〔2026〕第12号; offices use their own word (督查, 督办函 …).
     NOTICE_NUMBER_PREFIX = "督办"
     SESSION_COOKIE_HTTPONLY = True

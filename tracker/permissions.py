@@ -175,6 +175,11 @@ def can_view_evidence(user, item) -> bool:
     return can_view_item(user, item)
 
 
+def can_print_closure_form(user, item) -> bool:
+    """The closure form (销号审批表) shows no more than the item page: whoever reads the item may print it."""
+    return can_view_item(user, item)
+
+
 def can_import(user) -> bool:
     return user.role in OVERSIGHT or user.role == LEAD
 

@@ -1,4 +1,4 @@
-"""Screenshots of the wall chart, an item page, a list, and the list as cards on a phone, for the README.
+"""Screenshots of the wall chart, the big screen, an item page, a list, and the list as cards on a phone, for the README.
 
 Always taken (so this runs in every test run); written to docs/screenshots/ only when
 WALLCHART_SCREENSHOTS=1, so an ordinary run leaves the work tree clean:
@@ -52,6 +52,12 @@ def test_screenshots_of_the_board_an_item_and_a_list(chinese_browser, demo_serve
     table.get_by_role("row").nth(1).get_by_role("link").first.click()
     expect(page.get_by_role("region", name=t("History (rectification ledger)"))).to_be_visible()
     keep("item.png", page.screenshot(full_page=True))
+
+    screen = new_page(browser, demo_server, t, viewport={"width": 1920, "height": 1080})
+    sign_in(screen, t, *DEMO_SIGN_INS["committee"])
+    screen.goto("/board?mode=screen")
+    expect(screen.get_by_role("button", name=t("Pause rotation"))).to_be_visible()
+    keep("big-screen.png", screen.screenshot())
 
     phone = new_page(browser, demo_server, t, viewport={"width": 360, "height": 780}, device_scale_factor=2)
     sign_in(phone, t, *DEMO_SIGN_INS["member"])

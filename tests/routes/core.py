@@ -32,6 +32,9 @@ ROUTES = [
     Route("items.detail", "GET", "/items/{owned}", roles(OK, external=NOT_FOUND)),
     Route("items.detail", "GET", "/items/{confidential}", CONFIDENTIAL),
     Route("items.detail", "GET", "/items/{external_item}", roles(OK)),
+    Route("items.closure_form", "GET", "/items/{owned}/closure-form", roles(OK, external=NOT_FOUND)),
+    Route("items.closure_form", "GET", "/items/{confidential}/closure-form", CONFIDENTIAL),
+    Route("items.closure_form", "GET", "/items/{external_item}/closure-form", roles(OK)),
     Route("items.edit", "GET", "/items/{owned}/edit", CG_EDITORS),
     Route(
         "items.edit",

@@ -39,9 +39,26 @@ def _fragment(now) -> Markup:
     return Markup(cached(key, lambda: _render_board(scope)))  # noqa: S704
 
 
+MAX_ROTATE_SECONDS = 3600
+
+
+def _rotate_seconds() -> int:
+    """How often the big screen turns to its next panel: ``?rotate=N`` if it is a sensible number, else the setting."""
+    asked = request.args.get("rotate", "")
+    if asked.isdigit() and int(asked) <= MAX_ROTATE_SECONDS:
+        return int(asked)
+    return int(current_app.config["SCREEN_ROTATE_SECONDS"])
+
+
 def _context() -> dict:
     now = utcnow()
-    return {"fragment": _fragment(now), "updated_at": now, "screen": request.args.get("mode") == "screen"}
+    screen = request.args.get("mode") == "screen"
+    return {
+        "fragment": _fragment(now),
+        "updated_at": now,
+        "screen": screen,
+        "rotate_seconds": _rotate_seconds() if screen else 0,
+    }
 
 
 @bp.route("/board")

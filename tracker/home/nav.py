@@ -1,10 +1,13 @@
 """The main navigation: only links the signed-in user may follow and that exist."""
 
 from flask import current_app
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker import permissions
+from tracker.clock import utcnow
+from tracker.i18n import readable_moment
 
 LINKS = (
     ("home.index", _l("My work"), None),
@@ -44,7 +47,13 @@ def account_links() -> list[tuple[str, str]]:
     return [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
 
 
+def printed_at() -> str:
+    """Now, in the event's time zone, for the header of a printed page."""
+    return f"{readable_moment(utcnow())} ({get_timezone()})"
+
+
 def register(app) -> None:
+    app.jinja_env.globals["printed_at"] = printed_at
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["account_links"] = account_links
     # What a page may offer, from the one module that decides it (never role lists in templates).

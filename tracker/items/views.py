@@ -24,7 +24,7 @@ from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
-from tracker.items import duties, evidence, extension_views, history, labels, list_pages, rules, services
+from tracker.items import closure_form, duties, evidence, extension_views, history, labels, list_pages, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.owner_picker import owner_choices
@@ -322,3 +322,4 @@ def download_evidence(item_id: int, token: str):
 
 
 extension_views.register(bp, _render_detail)
+closure_form.register(bp)
