@@ -1,4 +1,4 @@
-"""Screenshots of the wall chart, the big screen, an item page, a list, and the list as cards on a phone, for the README.
+"""Screenshots of the wall chart, the big screen, an item page, a list and its phone cards, for the README.
 
 Always taken (so this runs in every test run); written to docs/screenshots/ only when
 WALLCHART_SCREENSHOTS=1, so an ordinary run leaves the work tree clean:
