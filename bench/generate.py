@@ -26,10 +26,7 @@ from tracker import create_app  # noqa: E402
 from tracker.auth.models import User  # noqa: E402
 from tracker.event.models import Event  # noqa: E402
 from tracker.extensions import db  # noqa: E402
-from tracker.groups.models import (
-    WorkGroup,  # noqa: E402
-    group_membership,  # noqa: E402
-)
+from tracker.groups.models import WorkGroup, group_membership  # noqa: E402
 from tracker.items.ledger import GENESIS, entry_hash  # noqa: E402
 from tracker.items.models import KEY_AREAS, Item, LedgerEntry, LedgerHead  # noqa: E402
 from tracker.milestones.models import Milestone  # noqa: E402

@@ -38,10 +38,7 @@ from tracker import create_app  # noqa: E402
 from tracker.auth.models import User  # noqa: E402
 from tracker.event.models import Event  # noqa: E402
 from tracker.extensions import db  # noqa: E402
-from tracker.groups.models import (
-    WorkGroup,  # noqa: E402
-    group_membership,  # noqa: E402
-)
+from tracker.groups.models import WorkGroup, group_membership  # noqa: E402
 from tracker.items.models import Item  # noqa: E402
 from tracker.reminders import sender, services, sweep  # noqa: E402
 from tracker.reminders.models import Delivery, ReminderSettings  # noqa: E402
