@@ -5,9 +5,8 @@ unchanged. The permission checks here only predict the services' own (for the
 preview); ``apply_steps`` goes through the services, which decide.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -124,6 +123,21 @@ class RowPlan:
         return [g.code for g in self.sheet.supporting if g is not self.sheet.group]
 
 
+@dataclass
+class Probe:
+    """An item as it would stand after a row's steps: what the permission rules read of it."""
+
+    status: str
+    group_id: int
+    owner_id: int | None = None
+    is_confidential: bool = False
+    submitted_by_id: int | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in rules.FINISHED_STATUSES
+
+
 class Planner:
     """Decides one row at a time for ``actor``."""
 
@@ -152,7 +166,7 @@ class Planner:
         plan = RowPlan(row.row, "error" if problems else "new", code, row, data=data)
         if problems:
             return plan, problems
-        state = SimpleNamespace(
+        state = Probe(
             status="open",
             owner_id=data.get("owner_id"),
             group_id=group.id,
@@ -206,7 +220,7 @@ class Planner:
         if "deadline" in plan.data:  # 延期 needs a reason: the row's new note, else where it came from
             auto = _("Changed in the imported sheet %(file)s, row %(row)s.", file=self.filename, row=row.row)
             plan.steps.reason = new_note or auto
-        state = SimpleNamespace(
+        state = Probe(
             status=item.status,
             owner_id=plan.data.get("owner_id", item.owner_id),
             group_id=plan.data.get("group_id", item.group_id),
@@ -224,7 +238,7 @@ class Planner:
         if not data:
             return []
         editable_status = row.status if row.status and row.status not in FINAL else item.status
-        probe = SimpleNamespace(status=editable_status, group_id=item.group_id)
+        probe = Probe(status=editable_status, group_id=item.group_id)
         first = plan.changes[0].key
         if not permissions.can_edit_item(self.actor, probe):
             if editable_status in FINAL:
@@ -262,7 +276,7 @@ class Planner:
                 **{"from": shown("status", state.status), "to": shown("status", target)},
             )
             return [self._problem(row, "status", message)]
-        probe = SimpleNamespace(**vars(state))
+        probe = replace(state)
         for action in path:
             if not permissions.can_transition(self.actor, probe, action):
                 return [self._problem(row, "status", _path_message(state.status, target, path, action))]
@@ -284,7 +298,7 @@ class Planner:
         if new_progress == 100 and "verify" in path:
             new_progress = None  # verifying sets 100 % itself
         if new_progress is not None or note:
-            at = SimpleNamespace(**vars(state)) if not steps.transitions_first else probe
+            at = replace(state) if not steps.transitions_first else probe
             if not permissions.can_contribute(self.actor, at):
                 return [
                     self._problem(
