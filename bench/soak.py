@@ -231,7 +231,7 @@ def _users(database_url: str, count: int) -> list[dict]:
     """Users and tokens with the services ``flask create-user`` and ``flask api-token`` call, in one process."""
     from tracker import create_app
     from tracker.api.services import create_token
-    from tracker.auth.services import create_user
+    from tracker.auth.users import create_user
     from tracker.clock import utcnow
     from tracker.extensions import db
 

@@ -64,7 +64,7 @@ def cluster(mail, tmp_path_factory):
 def people(cluster):
     """The soak's install, seeded through nginx: an event, two groups, 20 users with tokens, 24 items."""
     from tracker.api.services import create_token
-    from tracker.auth.services import create_user
+    from tracker.auth.users import create_user
     from tracker.extensions import db
 
     app = cluster.app()
