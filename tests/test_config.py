@@ -54,3 +54,18 @@ def test_a_setting_read_without_a_declaration_is_caught(tmp_path):
     (tmp_path / "tracker" / "probe.py").write_text(probe)
     assert _settings_read(tmp_path) == {"NOT_DECLARED_ANYWHERE": ["tracker/probe.py:3"]}
     assert "NOT_DECLARED_ANYWHERE" not in vars(DefaultConfig)
+
+
+def test_settings_come_from_the_instance_folders_config_file(tmp_path, monkeypatch):
+    from flask import Flask
+
+    from tracker.config import load_config
+
+    (tmp_path / "config.py").write_text('BOARD_CACHE_SECONDS = 7\nSCHEDULER = "off"\n')
+    monkeypatch.setenv("TRACKER_SCHEDULER", "on")  # the environment still wins over the file
+    app = Flask(__name__, instance_path=str(tmp_path))
+    load_config(app, None)
+    assert app.config["BOARD_CACHE_SECONDS"] == 7
+    assert app.config["SCHEDULER"] == "on"
+    # Only the instance file is read: the package's own module is not executed as settings.
+    assert "DEFAULT_SECRET_KEY" not in app.config

@@ -87,7 +87,7 @@ class DefaultConfig:
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(DefaultConfig)
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_pyfile(os.path.join(app.instance_path, "config.py"), silent=True)
         app.config.from_prefixed_env("TRACKER")
     else:
         app.config.from_mapping(test_config)
