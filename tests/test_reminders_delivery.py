@@ -31,7 +31,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import services as items
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
-from tracker.notify.rules import OUTBOX_RULES
+from tracker.outbox.rules import OUTBOX_RULES
 from tracker.reminders import sender, services, smtp, sweep
 from tracker.reminders.models import Delivery, Notification, NotificationPreference, ReminderSettings
 from tracker.reminders.run import run_reminders

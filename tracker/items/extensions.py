@@ -26,7 +26,7 @@ from tracker.event.services import local_today
 from tracker.extensions import db
 from tracker.items import ledger, rules
 from tracker.items.models import ExtensionRequest, Item
-from tracker.notify import events
+from tracker.items import events
 
 # The path a lead or member is sent to when they try to move a set deadline themselves.
 API_REQUEST_PATH = "/api/v1/items/{id}/extension-requests"

@@ -22,7 +22,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import codes, duties, evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
-from tracker.notify import events
+from tracker.items import events
 
 MULTILINE_FIELDS = frozenset({"description", "measures", "acceptance_criteria", "remarks"})
 EDITABLE_FIELDS = (

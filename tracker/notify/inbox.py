@@ -22,8 +22,8 @@ from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.items.queries import overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, Status
-from tracker.notify import rules
-from tracker.notify.models import ItemEvent
+from tracker.outbox import rules
+from tracker.outbox.models import ItemEvent
 
 DUE_SOON_DAYS = 3
 

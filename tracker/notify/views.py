@@ -12,7 +12,8 @@ from tracker.errors import ValidationFailed
 from tracker.event.services import local_today
 from tracker.extensions import db
 from tracker.items.services import get_visible_item
-from tracker.notify import inbox, rules, services
+from tracker.notify import inbox, services
+from tracker.outbox import rules
 from tracker.notify.forms import KIND_LABELS, EventPreferenceForm
 
 bp = Blueprint("notify", __name__)

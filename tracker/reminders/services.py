@@ -14,10 +14,11 @@ from sqlalchemy.orm import joinedload
 from tracker import permissions
 from tracker.audit import services as audit
 from tracker.auth.models import User
+from tracker.outbox.mail import mail_config
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.reminders import rules, smtp
+from tracker.reminders import rules
 from tracker.reminders.models import (
     DIGEST_MODES,
     Delivery,
@@ -63,7 +64,7 @@ def policy(settings: ReminderSettings | None = None) -> rules.Policy:
         day_off_shift=s.day_off_shift or "on",
         calendar=workdays.calendar(),
         webhook_hosts=tuple(webhook_hosts(s)),
-        mail=smtp.mail_config(current_app.config),
+        mail=mail_config(current_app.config),
     )
 
 

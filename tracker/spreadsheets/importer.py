@@ -30,7 +30,7 @@ from tracker.groups.models import WorkGroup
 from tracker.items import codes, ledger, services
 from tracker.items.models import ImportBatch, Item, LedgerEntry
 from tracker.milestones.models import Milestone
-from tracker.notify import events
+from tracker.items import events
 from tracker.spreadsheets import changes as diff
 from tracker.spreadsheets.changes import RowPlan
 from tracker.spreadsheets.exporter import latest_notes

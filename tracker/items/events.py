@@ -43,13 +43,13 @@ from sqlalchemy.orm import aliased
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.clock import UTCDateTime, local_date
+from tracker.outbox.mail import mail_config
 from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
-from tracker.notify import rules
-from tracker.notify.models import EventPreference, ItemEvent, ItemWatch
-from tracker.reminders import smtp
+from tracker.outbox import rules
+from tracker.outbox.models import EventPreference, ItemEvent, ItemWatch
 from tracker.reminders.models import Delivery
 
 COLUMNS = (
@@ -78,7 +78,7 @@ def _in_group(group_id):
 
 
 def _channels():
-    names = ["inapp", "email"] if smtp.mail_config(current_app.config) is not None else ["inapp"]
+    names = ["inapp", "email"] if mail_config(current_app.config) is not None else ["inapp"]
     selects = [select(literal_column(f"'{name}'").label("name")) for name in names]
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("ch")
 
