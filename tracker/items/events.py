@@ -43,14 +43,13 @@ from sqlalchemy.orm import aliased
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.clock import UTCDateTime, local_date
-from tracker.outbox.mail import mail_config
 from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
 from tracker.outbox import rules
-from tracker.outbox.models import EventPreference, ItemEvent, ItemWatch
-from tracker.reminders.models import Delivery
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, EventPreference, ItemEvent, ItemWatch
 
 COLUMNS = (
     "dedupe_key",

@@ -27,14 +27,14 @@ from sqlalchemy import (
 
 from tracker.auth.models import User
 from tracker.clock import UTCDateTime, start_of_day
-from tracker.outbox.mail import mail_config
 from tracker.event.services import event_timezone
 from tracker.extensions import db
+from tracker.items.events import COLUMNS, _dialect_insert
 from tracker.items.models import Item
 from tracker.outbox import rules
-from tracker.items.events import COLUMNS, _dialect_insert
-from tracker.outbox.models import ItemEvent, ItemWatch
-from tracker.reminders.models import Delivery, NotificationPreference
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, ItemEvent, ItemWatch
+from tracker.reminders.models import NotificationPreference
 
 
 def queue(now: datetime, today: date) -> int:

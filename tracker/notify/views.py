@@ -13,8 +13,8 @@ from tracker.event.services import local_today
 from tracker.extensions import db
 from tracker.items.services import get_visible_item
 from tracker.notify import inbox, services
-from tracker.outbox import rules
 from tracker.notify.forms import KIND_LABELS, EventPreferenceForm
+from tracker.outbox import rules
 
 bp = Blueprint("notify", __name__)
 

@@ -14,18 +14,13 @@ from sqlalchemy.orm import joinedload
 from tracker import permissions
 from tracker.audit import services as audit
 from tracker.auth.models import User
-from tracker.outbox.mail import mail_config
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.items.models import Item
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, Notification
 from tracker.reminders import rules
-from tracker.reminders.models import (
-    DIGEST_MODES,
-    Delivery,
-    Notification,
-    NotificationPreference,
-    ReminderSettings,
-)
+from tracker.reminders.models import DIGEST_MODES, NotificationPreference, ReminderSettings
 from tracker.workdays import services as workdays
 from tracker.workdays.rules import SHIFTS
 

@@ -36,8 +36,9 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
+from tracker.outbox.models import Delivery
 from tracker.reminders import notices, rules
-from tracker.reminders.models import Delivery, NotificationPreference
+from tracker.reminders.models import NotificationPreference
 
 COLUMNS = (
     "dedupe_key",
