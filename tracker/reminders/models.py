@@ -1,8 +1,7 @@
-"""Reminder rows: settings, per-user preferences, the scheduler's lease."""
+"""Reminder rows: the settings and each person's channel choices."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,16 +38,3 @@ class NotificationPreference(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     digest_mode: Mapped[str] = mapped_column(String(8), default="both")
-
-
-def lease_ttl() -> timedelta:
-    """How long the scheduler lease lasts (``SCHEDULER_LEASE_SECONDS``)."""
-    return timedelta(seconds=current_app.config["SCHEDULER_LEASE_SECONDS"])
-
-
-class SchedulerLease(db.Model):
-    """Who runs the scheduler now: only the holder of an unexpired lease does scheduled work."""
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(100))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
