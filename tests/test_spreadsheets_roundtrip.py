@@ -16,7 +16,7 @@ from tracker.extensions import db
 from tracker.items import services
 from tracker.items.ledger import verify_chain
 from tracker.items.models import ImportBatch, Item, LedgerEntry
-from tracker.items.queries import ItemFilters
+from tracker.lists.queries import ItemFilters
 from tracker.outbox.models import Delivery, ItemEvent
 from tracker.spreadsheets import changes, exporter, importer, layout
 

@@ -26,9 +26,10 @@ from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
 from tracker.groups import services as group_services
 from tracker.items import extensions as item_extensions
-from tracker.items import list_pages, services
+from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
-from tracker.items.queries import ItemFilters, count
+from tracker.lists import pages as list_pages
+from tracker.lists.queries import ItemFilters, count
 from tracker.milestones import services as milestone_services
 from tracker.workdays import services as workdays
 

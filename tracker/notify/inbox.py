@@ -20,8 +20,8 @@ from tracker.clock import end_of_day
 from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.items.queries import overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, Status
+from tracker.lists.queries import overdue_clause
 from tracker.outbox import rules
 from tracker.outbox.models import ItemEvent
 
