@@ -31,6 +31,9 @@ from tracker.items.models import Item, LedgerEntry
 from tracker.lists import pages as list_pages
 from tracker.lists.queries import ItemFilters, count
 from tracker.milestones import services as milestone_services
+from tracker.notify.inbox import sections
+from tracker.notify.services import mark_read
+from tracker.reminders.services import user_notifications
 from tracker.workdays import services as workdays
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -254,8 +257,6 @@ def board():
 
 @bp.route("/notifications")
 def notifications():
-    from tracker.reminders.services import user_notifications
-
     page, per_page = _page()
     per_page = min(per_page, NOTIFICATIONS_PER_PAGE)
     rows, total = user_notifications(auth.actor(), page, per_page)
@@ -264,8 +265,6 @@ def notifications():
 
 @bp.route("/notifications/read", methods=["POST"])
 def read_notifications():
-    from tracker.notify.services import mark_read
-
     values = parse_body(read_json(), fields.NOTIFICATIONS_READ)
     marked = mark_read(values.get("ids"), actor=auth.actor(), now=utcnow())
     db.session.commit()
@@ -274,8 +273,6 @@ def read_notifications():
 
 @bp.route("/inbox")
 def inbox():
-    from tracker.notify.inbox import sections
-
     now = utcnow()
     today = local_today(now)
     return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))
