@@ -26,7 +26,7 @@ def main() -> None:
         if args.demo:
             load_demo_once()
     if app.config["SCHEDULER"] == "on":
-        from tracker.reminders.scheduler import start_in_process
+        from tracker.jobs.scheduler import start_in_process
 
         start_in_process(app)  # one process, reloader off: exactly one scheduler
     print(f"Wallchart: http://{args.host}:{args.port}/")

@@ -35,8 +35,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.groups.models import WorkGroup  # noqa: E402
 from tracker.items import services as items  # noqa: E402
 from tracker.items.models import Item  # noqa: E402
-from tracker.notify.models import ItemWatch  # noqa: E402
-from tracker.reminders.models import Delivery  # noqa: E402
+from tracker.outbox.models import Delivery, ItemWatch  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wallchart_fanout_bench"

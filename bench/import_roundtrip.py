@@ -34,7 +34,7 @@ from tracker.auth.models import User  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.items.ledger import verify_chain  # noqa: E402
 from tracker.items.models import LedgerEntry  # noqa: E402
-from tracker.items.queries import ItemFilters  # noqa: E402
+from tracker.lists.queries import ItemFilters  # noqa: E402
 from tracker.spreadsheets import exporter, importer, layout  # noqa: E402
 
 NOW = datetime(2026, 5, 29, 2, 0, tzinfo=UTC)

@@ -40,8 +40,9 @@ from tracker.event.models import Event  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.groups.models import WorkGroup, group_membership  # noqa: E402
 from tracker.items.models import Item  # noqa: E402
+from tracker.outbox.models import Delivery  # noqa: E402
 from tracker.reminders import sender, services, sweep  # noqa: E402
-from tracker.reminders.models import Delivery, ReminderSettings  # noqa: E402
+from tracker.reminders.models import ReminderSettings  # noqa: E402
 
 TZ = "Asia/Shanghai"
 TODAY = date(2026, 7, 1)

@@ -22,7 +22,7 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.milestones.models import Milestone
-from tracker.reminders.models import Delivery
+from tracker.outbox.models import Delivery
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SIGN_IN = "signing in and out writes its own rows (login, login_failed, logout), tested in test_auth*.py"

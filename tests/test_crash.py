@@ -30,7 +30,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items import ledger
 from tracker.items.models import Item, LedgerEntry
-from tracker.reminders.models import Delivery, Notification
+from tracker.outbox.models import Delivery, Notification
 
 pytestmark = pytest.mark.slow  # crash
 

@@ -10,7 +10,7 @@ def test_healthz_reports_database_and_no_scheduler_yet(client, world):
 
 
 def test_healthz_reports_the_scheduler_heartbeat_age(app, client, world, time_machine):
-    from tracker.reminders.scheduler import acquire_lease
+    from tracker.jobs.scheduler import acquire_lease
 
     time_machine.move_to(NOW, tick=False)
     with app.app_context():

@@ -15,7 +15,7 @@ from tests.factories import NOW
 from tests.test_board_queries import add_items
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.items.queries import ItemFilters, filtered_items
+from tracker.lists.queries import ItemFilters, filtered_items
 
 TODAY = NOW.date()
 CASES = [

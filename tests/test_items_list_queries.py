@@ -13,7 +13,7 @@ from tests.test_board_queries import add_items, counted
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import services
-from tracker.items.queries import ItemFilters, filtered_items
+from tracker.lists.queries import ItemFilters, filtered_items
 
 PAGES = ["/problems", "/responsibilities", "/ledger", "/problems?group=CG", "/problems?q=item&sort=updated"]
 # The session and user, the event, the nav's counts, the data version, the page's items and

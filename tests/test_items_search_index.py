@@ -14,7 +14,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import services
 from tracker.items.models import EXPRESSION_INDEXES, Item
-from tracker.items.queries import ItemFilters, filtered_items
+from tracker.lists.queries import ItemFilters, filtered_items
 
 TODAY = date(2026, 5, 29)
 BEFORE = "c3f9a7d41e20"  # the revision before the search index

@@ -16,7 +16,7 @@ from tracker.items import ledger
 from tracker.items.models import LedgerEntry
 from tracker.notices import queries
 from tracker.notices.models import Notice
-from tracker.reminders.models import Notification
+from tracker.outbox.models import Notification
 
 REPLY_BY = "2026-06-05"  # NOW is 2026-05-29 in Maoming
 

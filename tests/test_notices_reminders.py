@@ -13,8 +13,8 @@ from tracker.extensions import db
 from tracker.items.models import Item
 from tracker.notices import services, settings
 from tracker.notices.models import Notice
+from tracker.outbox.models import Notification
 from tracker.reminders import sender, sweep
-from tracker.reminders.models import Notification
 from tracker.reminders.services import policy
 
 REPLY_BY = date(2026, 6, 5)

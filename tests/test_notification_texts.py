@@ -7,7 +7,7 @@ import pytest
 from tests.factories import login
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.reminders.models import Notification
+from tracker.outbox.models import Notification
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -11,8 +11,9 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups import robots
 from tracker.groups.models import WorkGroup
+from tracker.outbox.models import Delivery, Notification
 from tracker.reminders import services, webhook
-from tracker.reminders.models import Delivery, Notification, NotificationPreference
+from tracker.reminders.models import NotificationPreference
 
 NOW = datetime(2026, 6, 27, 2, 0, tzinfo=UTC)
 TOKEN = "0123456789abcdef0123456789abcdef"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tracker import permissions
-from tracker.notify import rules
+from tracker.outbox import rules
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 

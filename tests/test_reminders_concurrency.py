@@ -13,8 +13,9 @@ from tests.test_reminders_delivery import DEADLINE, local, prepare, rows
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.reminders import outbox, scheduler, sender, services, sweep
-from tracker.reminders.models import Delivery, Notification
+from tracker.jobs import scheduler
+from tracker.outbox.models import Delivery, Notification
+from tracker.reminders import outbox, sender, services, sweep
 
 pytestmark = pytest.mark.slow  # concurrency
 

@@ -30,11 +30,12 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items import services as items
 from tracker.items.models import Item
+from tracker.jobs.run import run_reminders
 from tracker.milestones.models import Milestone
-from tracker.notify.rules import OUTBOX_RULES
+from tracker.outbox.models import Delivery, Notification
+from tracker.outbox.rules import OUTBOX_RULES
 from tracker.reminders import sender, services, smtp, sweep
-from tracker.reminders.models import Delivery, Notification, NotificationPreference, ReminderSettings
-from tracker.reminders.run import run_reminders
+from tracker.reminders.models import NotificationPreference, ReminderSettings
 
 SECRET = "f00dfeedcafe1234deadbeef5678abcd"
 

@@ -24,8 +24,8 @@ from tracker.groups.models import group_membership
 from tracker.items import services as items
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
+from tracker.outbox.models import Notification
 from tracker.reminders import sender, services, sweep
-from tracker.reminders.models import Notification
 
 # The loopback SMTP server and chat robot, and the config pointing at them.
 config = delivery.config

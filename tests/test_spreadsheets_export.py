@@ -17,7 +17,7 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items import labels, services
 from tracker.items.models import Item
-from tracker.items.queries import ItemFilters
+from tracker.lists.queries import ItemFilters
 from tracker.milestones.models import Milestone
 from tracker.spreadsheets import exporter, importer, layout
 

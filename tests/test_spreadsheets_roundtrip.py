@@ -16,9 +16,8 @@ from tracker.extensions import db
 from tracker.items import services
 from tracker.items.ledger import verify_chain
 from tracker.items.models import ImportBatch, Item, LedgerEntry
-from tracker.items.queries import ItemFilters
-from tracker.notify.models import ItemEvent
-from tracker.reminders.models import Delivery
+from tracker.lists.queries import ItemFilters
+from tracker.outbox.models import Delivery, ItemEvent
 from tracker.spreadsheets import changes, exporter, importer, layout
 
 LANGS = ("zh", "en")

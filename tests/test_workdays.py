@@ -14,8 +14,9 @@ from tests.factories import login
 from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.reminders.models import Delivery, ReminderSettings
-from tracker.reminders.run import run_reminders
+from tracker.jobs.run import run_reminders
+from tracker.outbox.models import Delivery
+from tracker.reminders.models import ReminderSettings
 from tracker.workdays.models import WorkingDay
 
 SPRING_CSV = (

@@ -18,13 +18,12 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.items import services as items
 from tracker.items.models import Item
-from tracker.notify import rules
+from tracker.jobs.run import run_reminders
 from tracker.notify import sender as workflow_sender
-from tracker.notify.models import EventPreference, ItemEvent, ItemWatch
+from tracker.outbox import rules
+from tracker.outbox.models import Delivery, EventPreference, ItemEvent, ItemWatch, Notification
 from tracker.reminders import outbox
 from tracker.reminders import services as reminder_services
-from tracker.reminders.models import Delivery, Notification
-from tracker.reminders.run import run_reminders
 
 T = factories.NOW + timedelta(days=1)
 LATER = T + rules.BUNDLE_WAIT + timedelta(minutes=1)

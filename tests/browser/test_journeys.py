@@ -203,7 +203,7 @@ def test_reviewer_follows_a_red_group_rejects_one_and_verifies_another(browser, 
 
 def test_member_opens_an_item_from_a_reminder_in_the_bell(browser, world_server, t: T):
     from tracker.clock import utcnow
-    from tracker.reminders.run import run_reminders
+    from tracker.jobs.run import run_reminders
 
     world_server.run(lambda: run_reminders(utcnow()))
     page = new_page(browser, world_server, t)

@@ -20,7 +20,7 @@ from tracker.exercises.services import LIMITS
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import SEVERITIES
-from tracker.items.queries import count
+from tracker.lists.queries import count
 
 EXERCISE = {
     "kind": Field("string", enum=KINDS),

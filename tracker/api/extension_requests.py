@@ -10,7 +10,7 @@ from tracker.api.payload import parse_body, parse_query, read_json
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.items import extensions, services
-from tracker.items.queries import count
+from tracker.lists.queries import count
 
 
 def deadline_locked(error: extensions.DeadlineLocked) -> ApiError:

@@ -14,7 +14,6 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups import services as group_services
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
-from tracker.items.queries import SORTS
 from tracker.items.rules import (
     ACTIONS,
     DEADLINE_REASON_LIMIT,
@@ -23,6 +22,7 @@ from tracker.items.rules import (
     STATUS_GROUPS,
 )
 from tracker.items.rules import TEXT_LIMITS as LIMITS
+from tracker.lists.queries import SORTS
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
 from tracker.routing import MAX_PAGE
 

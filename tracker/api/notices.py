@@ -9,7 +9,7 @@ from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import csrf, db
 from tracker.items import services as item_services
-from tracker.items.queries import count
+from tracker.lists.queries import count
 from tracker.notices import services
 from tracker.notices.models import LEVELS, STATUSES
 from tracker.notices.queries import NoticeFilters, filtered_notices

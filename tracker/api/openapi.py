@@ -5,7 +5,7 @@ from tracker.api.payload import MAX_ID, Field
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, STATUSES
 from tracker.milestones.models import KINDS as MILESTONE_KINDS
 from tracker.notify.inbox import ITEM_SECTIONS
-from tracker.notify.rules import KINDS as NOTIFY_KINDS
+from tracker.outbox.rules import KINDS as NOTIFY_KINDS
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = {

@@ -26,10 +26,14 @@ from tracker.event.services import current_event, local_today
 from tracker.extensions import csrf, db
 from tracker.groups import services as group_services
 from tracker.items import extensions as item_extensions
-from tracker.items import list_pages, services
+from tracker.items import services
 from tracker.items.models import Item, LedgerEntry
-from tracker.items.queries import ItemFilters, count
+from tracker.lists import pages as list_pages
+from tracker.lists.queries import ItemFilters, count
 from tracker.milestones import services as milestone_services
+from tracker.notify.inbox import sections
+from tracker.notify.services import mark_read
+from tracker.reminders.services import user_notifications
 from tracker.workdays import services as workdays
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -253,8 +257,6 @@ def board():
 
 @bp.route("/notifications")
 def notifications():
-    from tracker.reminders.services import user_notifications
-
     page, per_page = _page()
     per_page = min(per_page, NOTIFICATIONS_PER_PAGE)
     rows, total = user_notifications(auth.actor(), page, per_page)
@@ -263,8 +265,6 @@ def notifications():
 
 @bp.route("/notifications/read", methods=["POST"])
 def read_notifications():
-    from tracker.notify.services import mark_read
-
     values = parse_body(read_json(), fields.NOTIFICATIONS_READ)
     marked = mark_read(values.get("ids"), actor=auth.actor(), now=utcnow())
     db.session.commit()
@@ -273,8 +273,6 @@ def read_notifications():
 
 @bp.route("/inbox")
 def inbox():
-    from tracker.notify.inbox import sections
-
     now = utcnow()
     today = local_today(now)
     return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))

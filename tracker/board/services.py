@@ -21,9 +21,9 @@ from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
 from tracker.groups import services as group_services
 from tracker.items.models import KEY_AREAS, ExtensionRequest, Item, LedgerEntry
-from tracker.items.queries import due_soon_clause, milestone_readiness, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
+from tracker.lists.queries import due_soon_clause, milestone_readiness, overdue_clause
 from tracker.milestones.services import all_milestones
 
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last

@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.clock import utcnow
 from tracker.extensions import db, limiter
-from tracker.reminders.models import SchedulerLease, lease_ttl
+from tracker.jobs.models import SchedulerLease, lease_ttl
 
 bp = Blueprint("health", __name__)
 

@@ -5,9 +5,9 @@ from tracker.clock import utcnow
 from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.items.queries import ItemFilters, filtered_items, overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES
 from tracker.items.status import item_light
+from tracker.lists.queries import ItemFilters, filtered_items, overdue_clause
 from tracker.milestones.services import upcoming_milestones
 
 bp = Blueprint("home", __name__)

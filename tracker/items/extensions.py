@@ -24,9 +24,8 @@ from tracker.auth.models import User
 from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tracker.event.services import local_today
 from tracker.extensions import db
-from tracker.items import ledger, rules
+from tracker.items import events, ledger, rules
 from tracker.items.models import ExtensionRequest, Item
-from tracker.notify import events
 
 # The path a lead or member is sent to when they try to move a set deadline themselves.
 API_REQUEST_PATH = "/api/v1/items/{id}/extension-requests"

@@ -19,10 +19,9 @@ from tracker.errors import Conflict, NotFound, PermissionDenied, ValidationFaile
 from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import codes, duties, evidence, extensions, history, ledger, rules
+from tracker.items import codes, duties, events, evidence, extensions, history, ledger, rules
 from tracker.items.models import KEY_AREAS, KINDS, SEVERITIES, Item
 from tracker.milestones.models import Milestone
-from tracker.notify import events
 
 MULTILINE_FIELDS = frozenset({"description", "measures", "acceptance_criteria", "remarks"})
 EDITABLE_FIELDS = (

@@ -24,12 +24,13 @@ from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
-from tracker.items import closure_form, duties, evidence, extension_views, history, labels, list_pages, rules, services
+from tracker.items import closure_form, duties, evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
 from tracker.items.owner_picker import owner_choices
-from tracker.items.queries import ItemFilters
 from tracker.items.status import item_light
+from tracker.lists import pages as list_pages
+from tracker.lists.queries import ItemFilters
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
 from tracker.workdays.notes import warn_if_day_off

@@ -9,7 +9,7 @@ from tracker.event.services import current_event
 from tracker.extensions import db
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
-from tracker.items.queries import milestone_readiness
+from tracker.lists.queries import milestone_readiness
 from tracker.milestones import services
 from tracker.milestones.forms import MilestoneForm
 from tracker.workdays import services as workdays

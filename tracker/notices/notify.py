@@ -15,7 +15,7 @@ from tracker import permissions
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notices.labels import LEVEL
-from tracker.reminders.models import Notification
+from tracker.outbox.models import Notification
 
 
 def addressees(notice) -> list[User]:

@@ -17,7 +17,7 @@ from tracker.groups import services as group_services
 from tracker.items import evidence
 from tracker.items import services as item_services
 from tracker.items.models import Item
-from tracker.items.queries import count
+from tracker.lists.queries import count
 from tracker.notices import labels, queries, rules, services, settings
 from tracker.notices.forms import (
     CloseForm,

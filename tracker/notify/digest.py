@@ -29,12 +29,12 @@ from tracker.auth.models import User
 from tracker.clock import UTCDateTime, start_of_day
 from tracker.event.services import event_timezone
 from tracker.extensions import db
+from tracker.items.events import COLUMNS, _dialect_insert
 from tracker.items.models import Item
-from tracker.notify import rules
-from tracker.notify.events import COLUMNS, _dialect_insert
-from tracker.notify.models import ItemEvent, ItemWatch
-from tracker.reminders import smtp
-from tracker.reminders.models import Delivery, NotificationPreference
+from tracker.outbox import rules
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, ItemEvent, ItemWatch
+from tracker.reminders.models import NotificationPreference
 
 
 def queue(now: datetime, today: date) -> int:
@@ -57,7 +57,7 @@ def queue(now: datetime, today: date) -> int:
         .where(recent, or_(ItemEvent.actor_id.is_(None), ItemEvent.actor_id != ItemWatch.user_id))
     )
     uids = union(owners, watchers).subquery("uids")
-    names = ["inapp", "email"] if smtp.mail_config(current_app.config) is not None else ["inapp"]
+    names = ["inapp", "email"] if mail_config(current_app.config) is not None else ["inapp"]
     selects = [select(literal_column(f"'{name}'").label("name")) for name in names]
     ch = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("ch")
     pref = NotificationPreference

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 
-from tracker.notify import rules
+from tracker.outbox import rules
 
 KIND_LABELS = {
     rules.ASSIGNED: _l("An item is assigned to me"),

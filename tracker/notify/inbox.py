@@ -20,10 +20,10 @@ from tracker.clock import end_of_day
 from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.items.queries import overdue_clause
 from tracker.items.rules import ACTIVE_STATUSES, OPEN_STATUSES, Status
-from tracker.notify import rules
-from tracker.notify.models import ItemEvent
+from tracker.lists.queries import overdue_clause
+from tracker.outbox import rules
+from tracker.outbox.models import ItemEvent
 
 DUE_SOON_DAYS = 3
 

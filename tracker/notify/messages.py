@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
-from tracker.notify import rules
+from tracker.outbox import rules
 from tracker.reminders.messages import Line, Message, base_url, clean, force_locale, item_path
 
 

@@ -27,13 +27,13 @@ from tracker.extensions import db
 from tracker.groups import robots
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
-from tracker.notify import messages, rules
+from tracker.notify import messages
 from tracker.notify.messages import EventView
-from tracker.notify.models import ItemEvent, ItemWatch
+from tracker.outbox import rules
+from tracker.outbox.models import Delivery, ItemEvent, ItemWatch
 from tracker.reminders import rules as reminder_rules
 from tracker.reminders import smtp, webhook
 from tracker.reminders.messages import force_locale
-from tracker.reminders.models import Delivery
 from tracker.reminders.outbox import claim, finish, notify_once, release, snapshot_item
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from sqlalchemy import delete, func, select, update
 from tracker import permissions
 from tracker.errors import PermissionDenied, ValidationFailed
 from tracker.extensions import db
+from tracker.items import events
 from tracker.items.models import Item
-from tracker.notify import events, rules
-from tracker.notify.models import EventPreference, ItemWatch
-from tracker.reminders.models import Notification
+from tracker.outbox import rules
+from tracker.outbox.models import EventPreference, ItemWatch, Notification
 
 MAX_IDS = 500
 

@@ -12,8 +12,9 @@ from tracker.errors import ValidationFailed
 from tracker.event.services import local_today
 from tracker.extensions import db
 from tracker.items.services import get_visible_item
-from tracker.notify import inbox, rules, services
+from tracker.notify import inbox, services
 from tracker.notify.forms import KIND_LABELS, EventPreferenceForm
+from tracker.outbox import rules
 
 bp = Blueprint("notify", __name__)
 

@@ -11,8 +11,8 @@ import re
 from sqlalchemy import select
 
 from tracker.extensions import db
+from tracker.outbox.models import Notification
 from tracker.reminders import messages
-from tracker.reminders.models import Notification
 
 _LINK = re.compile(r"^\s*((?:https?://\S+)?/\S*)\s*$")
 

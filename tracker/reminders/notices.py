@@ -24,9 +24,7 @@ from tracker.notices import rules as notice_rules
 from tracker.notices import services as notice_services
 from tracker.notices import settings as notice_settings
 from tracker.notices.models import Notice
-
-# ``sweep`` calls in here and this module builds on its SQL helpers: bound as a module, used at call time.
-from tracker.reminders import messages, sweep
+from tracker.reminders import messages
 from tracker.reminders.models import NotificationPreference as Pref
 
 RULES = notice_rules.LATE_RULES
@@ -34,13 +32,13 @@ KEY = re.compile(r"\|n(\d+)\|")
 UNANSWERED = Notice.status.in_(("issued", "acknowledged"))
 
 
-def _queue(sw: "sweep.Sweep", source, where, rule: str) -> int:
+def _queue(sw, source, where, rule: str) -> int:
     ch = sw.channels()
-    key = sweep._key("u", User.id, "|n", Notice.id, "|", rule, "|", Notice.reply_by)
+    key = sw.key("u", User.id, "|n", Notice.id, "|", rule, "|", Notice.reply_by)
     key = key.op("||")("|").op("||")(ch.c.name)
     wants_email = and_(User.email.is_not(None), User.email != "", Pref.email_enabled.is_not(False))
     query = (
-        select(*sweep._row(sw, key, ch.c.name, rule, User.id, None, ("|i", Notice.item_id), Notice.reply_by))
+        select(*sw.row(key, ch.c.name, rule, User.id, None, ("|i", Notice.item_id), Notice.reply_by))
         .select_from(source)
         .join(ch, true())
         .outerjoin(Pref, Pref.user_id == User.id)
@@ -51,17 +49,18 @@ def _queue(sw: "sweep.Sweep", source, where, rule: str) -> int:
             or_(ch.c.name == "inapp", wants_email),
         )
     )
-    return sweep._insert(query)
+    return sw.insert(query)
 
 
-def _late_between(sw: "sweep.Sweep", days: int) -> list:
+def _late_between(sw, days: int) -> list:
     return [
         Notice.reply_by <= sw.today - timedelta(days=days),
         Notice.reply_by >= sw.today - timedelta(days=days + sw.catch_up),
     ]
 
 
-def late_replies(sw: "sweep.Sweep") -> dict[str, int]:
+def late_replies(sw) -> dict[str, int]:
+    """Queue the late-reply reminders due in ``sw``, the sweep in progress (``sweep.Sweep``)."""
     limits = notice_settings.get_rules()
     issued = notice_services.auto_issue(sw.now) if limits.auto_issue else []
     leads = Notice.__table__.join(group_membership, group_membership.c.group_id == Notice.group_id).join(

@@ -22,9 +22,10 @@ from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items.models import Item
 from tracker.milestones.models import Milestone
-from tracker.notify.rules import OUTBOX_RULES
+from tracker.outbox.models import CLAIMABLE, Delivery, Notification
+from tracker.outbox.rules import OUTBOX_RULES
 from tracker.reminders import rules
-from tracker.reminders.models import CLAIMABLE, Delivery, Notification, NotificationPreference
+from tracker.reminders.models import NotificationPreference
 
 CLAIM_BATCH = 200
 

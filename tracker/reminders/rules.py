@@ -45,7 +45,7 @@ class Policy:
     day_off_shift: str = "on"
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     # Where deliveries may go, read with the rest once per run: the hosts chat robots may post
-    # to, and the SMTP server (``smtp.MailConfig``; None sends no email).
+    # to, and the SMTP server (``outbox.mail.MailConfig``; None sends no email).
     webhook_hosts: tuple[str, ...] = ()
     mail: Any = None
 

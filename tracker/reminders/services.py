@@ -17,14 +17,10 @@ from tracker.auth.models import User
 from tracker.errors import NotFound, PermissionDenied, ValidationFailed
 from tracker.extensions import db
 from tracker.items.models import Item
-from tracker.reminders import rules, smtp
-from tracker.reminders.models import (
-    DIGEST_MODES,
-    Delivery,
-    Notification,
-    NotificationPreference,
-    ReminderSettings,
-)
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, Notification
+from tracker.reminders import rules
+from tracker.reminders.models import DIGEST_MODES, NotificationPreference, ReminderSettings
 from tracker.workdays import services as workdays
 from tracker.workdays.rules import SHIFTS
 
@@ -63,7 +59,7 @@ def policy(settings: ReminderSettings | None = None) -> rules.Policy:
         day_off_shift=s.day_off_shift or "on",
         calendar=workdays.calendar(),
         webhook_hosts=tuple(webhook_hosts(s)),
-        mail=smtp.mail_config(current_app.config),
+        mail=mail_config(current_app.config),
     )
 
 

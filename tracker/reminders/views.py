@@ -13,9 +13,9 @@ from tracker.clock import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.forms import show_errors
+from tracker.outbox.models import STATUSES
 from tracker.reminders import bell, labels, services
 from tracker.reminders.forms import PreferenceForm, ReminderSettingsForm
-from tracker.reminders.models import STATUSES
 from tracker.routing import page_number
 
 bp = Blueprint("reminders", __name__)

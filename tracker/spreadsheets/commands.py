@@ -11,7 +11,7 @@ from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.items.queries import ItemFilters
+from tracker.lists.queries import ItemFilters
 from tracker.spreadsheets import exporter, importer
 
 

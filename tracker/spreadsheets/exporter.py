@@ -20,8 +20,8 @@ from tracker.clock import local_date
 from tracker.event.services import current_event, event_timezone
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
-from tracker.items.queries import filtered_items
 from tracker.items.rules import Status
+from tracker.lists.queries import filtered_items
 from tracker.spreadsheets import layout, writer
 from tracker.spreadsheets.filter_text import describe_filters
 

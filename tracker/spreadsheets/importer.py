@@ -27,10 +27,9 @@ from tracker.errors import Conflict, DomainError, PermissionDenied
 from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
-from tracker.items import codes, ledger, services
+from tracker.items import codes, events, ledger, services
 from tracker.items.models import ImportBatch, Item, LedgerEntry
 from tracker.milestones.models import Milestone
-from tracker.notify import events
 from tracker.spreadsheets import changes as diff
 from tracker.spreadsheets.changes import RowPlan
 from tracker.spreadsheets.exporter import latest_notes

@@ -10,7 +10,7 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.i18n import is_english
 from tracker.items.models import ImportBatch
-from tracker.items.queries import ItemFilters
+from tracker.lists.queries import ItemFilters
 from tracker.spreadsheets import exporter, importer, uploads
 from tracker.spreadsheets.filter_text import describe_filters
 from tracker.spreadsheets.forms import ConfirmImportForm, ImportForm

@@ -16,7 +16,7 @@ from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.notify import digest as activity_digest
 from tracker.notify import sender as workflow_sender
-from tracker.notify.rules import ACTIVITY_DIGEST
+from tracker.outbox.rules import ACTIVITY_DIGEST
 from tracker.reminders import rules, sender, sweep
 from tracker.reminders.services import get_settings, policy
 

@@ -47,10 +47,9 @@ from tracker.event.services import event_timezone
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup, group_membership
 from tracker.items.models import Item
-from tracker.notify import rules
-from tracker.notify.models import EventPreference, ItemEvent, ItemWatch
-from tracker.reminders import smtp
-from tracker.reminders.models import Delivery
+from tracker.outbox import rules
+from tracker.outbox.mail import mail_config
+from tracker.outbox.models import Delivery, EventPreference, ItemEvent, ItemWatch
 
 COLUMNS = (
     "dedupe_key",
@@ -78,7 +77,7 @@ def _in_group(group_id):
 
 
 def _channels():
-    names = ["inapp", "email"] if smtp.mail_config(current_app.config) is not None else ["inapp"]
+    names = ["inapp", "email"] if mail_config(current_app.config) is not None else ["inapp"]
     selects = [select(literal_column(f"'{name}'").label("name")) for name in names]
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("ch")
 

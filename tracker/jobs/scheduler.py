@@ -29,8 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker.clock import utcnow
 from tracker.event.services import event_timezone
 from tracker.extensions import db
-from tracker.reminders.models import SchedulerLease, lease_ttl
-from tracker.reminders.run import run_reminders
+from tracker.jobs.models import SchedulerLease, lease_ttl
+from tracker.jobs.run import run_reminders
 from tracker.reminders.services import get_settings
 
 log = logging.getLogger(__name__)

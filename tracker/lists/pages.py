@@ -25,7 +25,7 @@ from tracker import permissions
 from tracker.extensions import db
 from tracker.items.ledger import data_version
 from tracker.items.models import Item
-from tracker.items.queries import ItemFilters, filtered_items
+from tracker.lists.queries import ItemFilters, filtered_items
 
 CACHE_LIMIT = 2000  # pages of at most 200 ids: well under a few MB per process
 

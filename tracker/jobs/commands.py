@@ -7,7 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from tracker.clock import utcnow
 from tracker.event.services import event_timezone
-from tracker.reminders.run import run_reminders
+from tracker.jobs.run import run_reminders
 
 reminders_cli = AppGroup("reminders", help="Deadline reminders.")
 
@@ -44,7 +44,7 @@ def run(now_text, dry_run):
 def scheduler():
     """Run the reminder scheduler alone (for installs where the web workers run with TRACKER_SCHEDULER=off)."""
     # Imported here, not above: web workers load this module and must never load APScheduler.
-    from tracker.reminders.scheduler import run_blocking
+    from tracker.jobs.scheduler import run_blocking
 
     click.echo("Reminder scheduler running; Ctrl-C stops it.")
     run_blocking(current_app._get_current_object())
