@@ -116,6 +116,9 @@ class Delivery(db.Model):
             postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
             sqlite_where=text("status IN ('pending', 'failed', 'sending')"),
         ),
+        # On PostgreSQL the sweep reads the rows of a rule and its days before inserting
+        # (sweep._unqueued), so that a re-run does not probe the unique key per queued reminder.
+        Index("ix_delivery_occurrence", "local_date", "rule"),
         # Workflow notifications look up their rows by event (bundling); reminder rows stay out.
         Index(
             "ix_delivery_event",

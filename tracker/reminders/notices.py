@@ -32,7 +32,7 @@ KEY = re.compile(r"\|n(\d+)\|")
 UNANSWERED = Notice.status.in_(("issued", "acknowledged"))
 
 
-def _queue(sw, source, where, rule: str) -> int:
+def _queue(sw, source, where, rule: str, reply_by: list[date]) -> int:
     ch = sw.channels()
     key = sw.key("u", User.id, "|n", Notice.id, "|", rule, "|", Notice.reply_by)
     key = key.op("||")("|").op("||")(ch.c.name)
@@ -47,16 +47,16 @@ def _queue(sw, source, where, rule: str) -> int:
             User.is_active_account.is_(True),
             or_(Pref.digest_mode.is_(None), Pref.digest_mode != "digest"),
             or_(ch.c.name == "inapp", wants_email),
+            Notice.reply_by.in_(reply_by),
+            sw.unqueued(key, ([rule], reply_by)),
         )
     )
     return sw.insert(query)
 
 
-def _late_between(sw, days: int) -> list:
-    return [
-        Notice.reply_by <= sw.today - timedelta(days=days),
-        Notice.reply_by >= sw.today - timedelta(days=days + sw.catch_up),
-    ]
+def _late_between(sw, days: int) -> list[date]:
+    """The reply-by dates that became ``days`` late since the previous sweep."""
+    return [sw.today - timedelta(days=days + back) for back in range(sw.catch_up + 1)]
 
 
 def late_replies(sw) -> dict[str, int]:
@@ -67,10 +67,10 @@ def late_replies(sw) -> dict[str, int]:
         User, User.id == group_membership.c.user_id
     )
     lead_rows = _queue(
-        sw, leads, [UNANSWERED, *_late_between(sw, limits.lead_after_days), User.role == "lead"], RULES[0]
+        sw, leads, [UNANSWERED, User.role == "lead"], RULES[0], _late_between(sw, limits.lead_after_days)
     )
     committee = Notice.__table__.join(User, User.role == "committee")
-    committee_rows = _queue(sw, committee, [UNANSWERED, *_late_between(sw, limits.committee_after_days)], RULES[1])
+    committee_rows = _queue(sw, committee, [UNANSWERED], RULES[1], _late_between(sw, limits.committee_after_days))
     return {"notice_auto_issued": len(issued), "notice_lead": lead_rows, "notice_committee": committee_rows}
 
 

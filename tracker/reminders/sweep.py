@@ -79,6 +79,9 @@ class Sweep:
     def row(self, key, channel, rule, user_id, group_id, target, occurrence) -> tuple:
         return _row(self, key, channel, rule, user_id, group_id, target, occurrence)
 
+    def unqueued(self, key, occurs: tuple):
+        return _unqueued(key, occurs)
+
     def insert(self, query) -> int:
         return _insert(query)
 
@@ -106,6 +109,29 @@ def _occurrence(value):
     if isinstance(value, date):
         return _text(value), literal(value, Date)
     return _text(value), value
+
+
+def _unqueued(key, occurs: tuple):
+    """On PostgreSQL: ``key`` is not among the outbox rows of the rules and local dates in ``occurs``.
+
+    On a re-run nearly every candidate is already queued, and on PostgreSQL each one that
+    reaches the unique key costs a sequence value, an index probe and a heap visit: that
+    was most of the re-run's time. The rows a statement can collide with are read once
+    by ``ix_delivery_occurrence`` and hashed, and what is queued is dropped before the
+    insert. ``NOT IN`` over an uncorrelated subquery is planned as a hashed subplan (while
+    the keys fit in ``work_mem``, see ``run_sweep``) whatever the statistics say; a
+    ``NOT EXISTS`` against the outbox is planned as an anti-join, which with stale
+    statistics walked every row (50x slower). Only a filter: the unique key still decides,
+    so a row queued meanwhile by another process is still dropped there. SQLite probes
+    its unique key in-process for less than reading these rows would cost.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return true()
+    rule_names, days = occurs
+    queued = select(Delivery.dedupe_key).where(
+        Delivery.rule.in_(sorted(rule_names)), Delivery.local_date.in_(sorted(days))
+    )
+    return key.not_in(queued)
 
 
 def _insert(query) -> int:
@@ -136,11 +162,12 @@ def _row(sw: Sweep, key, channel, rule, user_id, group_id, target, occurrence):
     )
 
 
-def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: bool) -> int:
+def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, occurs: tuple, single: bool) -> int:
     """Rows for users (in-app, and email where wanted) from ``source``, which joins User.
 
     When ``source`` pairs users with items, only pairs where the user may read the item
-    make a row: nobody is told about an item they could not open.
+    make a row: nobody is told about an item they could not open. ``occurs``: the (rule
+    names, local dates) the rows can have (see ``_unqueued``).
     """
     if target[0] in ("|i", "|m"):
         where = [*where, permissions.item_readable_by(Item, User, group_membership)]
@@ -156,13 +183,19 @@ def _to_users(sw: Sweep, source, where, *, target, rule, occurrence, single: boo
         .select_from(source)
         .join(ch, true())
         .outerjoin(Pref, Pref.user_id == User.id)
-        .where(*where, User.is_active_account.is_(True), mode_ok, or_(ch.c.name == "inapp", wants_email))
+        .where(
+            *where,
+            User.is_active_account.is_(True),
+            mode_ok,
+            or_(ch.c.name == "inapp", wants_email),
+            _unqueued(key, occurs),
+        )
     )
     # A user may reach the same milestone through several items: one row each.
     return _insert(query.distinct() if prefix == "|m" else query)
 
 
-def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence) -> int:
+def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence, occurs: tuple) -> int:
     """Rows for work-group chat robots: only groups with a webhook, only what any member may read."""
     prefix, target_col = target
     day_text, day = _occurrence(occurrence)
@@ -175,6 +208,7 @@ def _to_groups(sw: Sweep, source, where, *, target, rule, occurrence) -> int:
             WorkGroup.webhook_url.is_not(None),
             WorkGroup.webhook_url != "",
             permissions.item_visibility(permissions.chat_robot_reader(), Item),
+            _unqueued(key, occurs),
         )
     )
     return _insert(query.distinct() if prefix == "|m" else query)
@@ -211,26 +245,32 @@ def owner_before(sw: Sweep) -> int:
         by_rule.setdefault(rule_name, []).append(day)
     rule = case(*[(Item.deadline.in_(days), _text(name)) for name, days in by_rule.items()])
     where = [OPEN, Item.deadline.in_(list(due))]
-    count = _to_users(sw, _owners(), where, target=ITEM, rule=rule, occurrence=Item.deadline, single=True)
-    return count + _to_groups(sw, _robots(), where, target=ITEM, rule=rule, occurrence=Item.deadline)
+    occurs = (by_rule, due)
+    count = _to_users(
+        sw, _owners(), where, target=ITEM, rule=rule, occurrence=Item.deadline, occurs=occurs, single=True
+    )
+    return count + _to_groups(sw, _robots(), where, target=ITEM, rule=rule, occurrence=Item.deadline, occurs=occurs)
 
 
 def owner_overdue(sw: Sweep) -> int:
     if not rules.item_reminders("open", sw.today - timedelta(days=1), sw.today, sw.policy):
         return 0  # a day off on which daily reminders wait
     where = [OPEN, Item.deadline < sw.today]
-    count = _to_users(sw, _owners(), where, target=ITEM, rule="overdue", occurrence=sw.today, single=True)
-    return count + _to_groups(sw, _robots(), where, target=ITEM, rule="overdue", occurrence=sw.today)
+    occurs = (["overdue"], [sw.today])
+    count = _to_users(
+        sw, _owners(), where, target=ITEM, rule="overdue", occurrence=sw.today, occurs=occurs, single=True
+    )
+    return count + _to_groups(sw, _robots(), where, target=ITEM, rule="overdue", occurrence=sw.today, occurs=occurs)
 
 
-def _late_between(sw: Sweep, days: int) -> list:
-    """Items that became ``days`` overdue since the previous sweep: escalation is an event, not a state.
+def _late_between(sw: Sweep, days: int) -> list[date]:
+    """Deadlines of items that became ``days`` overdue since the previous sweep: escalation is an event.
 
     Looking back only over the days since the last sweep (at most ``catch_up_days``, the
     window rules.item_reminders accepts) keeps the re-run from re-checking every
     escalation of the past week.
     """
-    return [Item.deadline.in_(rules.escalation_deadlines(sw.today, days, sw.catch_up, sw.policy))]
+    return rules.escalation_deadlines(sw.today, days, sw.catch_up, sw.policy)
 
 
 def _leads():
@@ -243,21 +283,31 @@ def _leads():
         select(group_membership.c.user_id, group_membership.c.group_id)
         .join(User, User.id == group_membership.c.user_id)
         .where(User.role == "lead")
-        .cte("leads")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        leads = leads.cte("leads").prefix_with("MATERIALIZED")
+    else:  # a statement opening with WITH gets no row count from sqlite3: the rule would report 0
+        leads = leads.subquery("leads")
     return Item.__table__.join(leads, leads.c.group_id == Item.group_id).join(User, User.id == leads.c.user_id)
 
 
 def escalate_to_leads(sw: Sweep) -> int:
-    where = [OPEN, *_late_between(sw, sw.policy.lead_overdue_days)]
-    return _to_users(sw, _leads(), where, target=ITEM, rule="lead", occurrence=Item.deadline, single=True)
+    deadlines = _late_between(sw, sw.policy.lead_overdue_days)
+    where = [OPEN, Item.deadline.in_(deadlines)]
+    occurs = (["lead"], deadlines)
+    return _to_users(
+        sw, _leads(), where, target=ITEM, rule="lead", occurrence=Item.deadline, occurs=occurs, single=True
+    )
 
 
 def escalate_to_committee(sw: Sweep) -> int:
-    where = [OPEN, *_late_between(sw, sw.policy.committee_overdue_days)]
+    deadlines = _late_between(sw, sw.policy.committee_overdue_days)
+    where = [OPEN, Item.deadline.in_(deadlines)]
     committee = Item.__table__.join(User, User.role == "committee")
-    return _to_users(sw, committee, where, target=ITEM, rule="committee", occurrence=Item.deadline, single=True)
+    occurs = (["committee"], deadlines)
+    return _to_users(
+        sw, committee, where, target=ITEM, rule="committee", occurrence=Item.deadline, occurs=occurs, single=True
+    )
 
 
 def milestones(sw: Sweep) -> int:
@@ -278,8 +328,12 @@ def milestones(sw: Sweep) -> int:
     day = case(*[(Item.milestone_id == mid, literal(d.occurrence, Date)) for mid, d in due.items()])
     where = [OPEN, Item.milestone_id.in_(list(due))]
     target = ("|m", Item.milestone_id)
-    count = _to_users(sw, _members(), where, target=target, rule=rule, occurrence=(day_text, day), single=True)
-    return count + _to_groups(sw, _robots(), where, target=target, rule=rule, occurrence=(day_text, day))
+    occurrence = (day_text, day)
+    occurs = ({d.rule for d in due.values()}, {d.occurrence for d in due.values()})
+    count = _to_users(
+        sw, _members(), where, target=target, rule=rule, occurrence=occurrence, occurs=occurs, single=True
+    )
+    return count + _to_groups(sw, _robots(), where, target=target, rule=rule, occurrence=occurrence, occurs=occurs)
 
 
 def digest(sw: Sweep) -> int:
@@ -295,7 +349,10 @@ def digest(sw: Sweep) -> int:
     committee = select(User.id.label("uid")).where(User.role == "committee", late.exists())
     uids = union(owners, leads, committee).subquery("uids")
     source = User.__table__.join(uids, uids.c.uid == User.id)
-    return _to_users(sw, source, [true()], target=("|-", None), rule="digest", occurrence=sw.today, single=False)
+    occurs = (["digest"], [sw.today])
+    return _to_users(
+        sw, source, [true()], target=("|-", None), rule="digest", occurrence=sw.today, occurs=occurs, single=False
+    )
 
 
 def run_sweep(
@@ -318,6 +375,12 @@ def run_sweep(
         # The outbox's unique index outgrows SQLite's default 2 MB page cache within weeks;
         # with it on disk every insert and conflict check pays for page reads.
         db.session.execute(text("PRAGMA cache_size=-65536"))
+    else:
+        # Each statement hashes the queued keys it may collide with (_unqueued). PostgreSQL
+        # hashes them only if it estimates they fit in work_mem x hash_mem_multiplier (8 MB,
+        # ~130,000 keys), and otherwise scans the whole list again for every candidate.
+        # Room for about a million, for this transaction only.
+        db.session.execute(text("SET LOCAL hash_mem_multiplier = 16"))
     counts = {
         "before": owner_before(sw),
         "overdue": owner_overdue(sw),
