@@ -13,7 +13,8 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from tracker.auth import two_factor
 from tracker.auth.models import User
@@ -125,13 +126,16 @@ def signed_in_recently(max_age_minutes: int = 15) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The signed-in user, their groups and the install's two-factor rule, in one statement."""
     user_pk, _, token = user_id.partition(":")
     if not user_pk.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_pk))
-    if user is None or user.session_token != token or not user.is_active:
+    query = select(User, two_factor.required_column()).options(joinedload(User.groups)).where(User.id == int(user_pk))
+    row = db.session.execute(query).unique().first()
+    if row is None or row[0].session_token != token or not row[0].is_active:
         return None
-    return user
+    two_factor.note_required(row[1])
+    return row[0]
 
 
 def recent_login_required(view):
