@@ -275,9 +275,8 @@ def read_notifications():
 def inbox():
     from tracker.notify.inbox import sections
 
-    now = utcnow()
-    today = local_today(now)
-    return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))
+    today = local_today(utcnow())
+    return jsonify(shapes.inbox_json(sections(auth.actor(), today, limit=fields.INBOX_LIMIT), today))
 
 
 extension_requests.register(bp, _page)
