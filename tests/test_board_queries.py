@@ -141,6 +141,19 @@ def test_a_board_request_stays_within_an_absolute_number_of_statements(app, worl
     assert not any("GROUP BY" in s for s in warm)
 
 
+def test_the_request_that_records_the_users_activity_stays_within_the_limit(app, world):
+    """Once a minute a request also writes the account's last activity: after the page, so nothing is read twice."""
+    with time_machine.travel(NOW, tick=False) as clock:
+        _get(app, "/board", "member")  # the board cached
+        client = app.test_client()
+        factories.login(client, "member")
+        clock.shift(timedelta(minutes=2))
+        with counted(app) as statements:
+            assert client.get("/board").status_code == 200
+    assert sum(s.startswith("UPDATE user") or s.startswith('UPDATE "user"') for s in statements) == 1, statements
+    assert len(statements) <= WARM_LIMIT, statements
+
+
 @pytest.mark.parametrize("path", ["/board", "/api/v1/board"])
 def test_the_cold_board_reads_each_source_once(app, world, path):
     add_milestone(app)

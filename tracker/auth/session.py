@@ -9,7 +9,7 @@ after an absolute lifetime.
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
@@ -30,6 +30,7 @@ def init_login(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.before_request(enforce_session_lifetime)
+    app.after_request(record_activity)
 
 
 SEEN_PRECISION = timedelta(minutes=1)  # how often a request writes the account's last activity
@@ -90,20 +91,26 @@ def enforce_session_lifetime():
     if idle or expired:
         return _end_session()
     session["seen_at"] = now
-    _record_activity(current_user)
+    seen_at = current_user.seen_at
+    if seen_at is None or utcnow() - seen_at >= SEEN_PRECISION:
+        g.activity_of = current_user.id
     return enforce_two_factor()
 
 
-def _record_activity(user) -> None:
-    """Keep the account's last activity (to the minute) on the server, for remember-me's idle rule."""
-    now = utcnow()
-    if user.seen_at is not None and now - user.seen_at < SEEN_PRECISION:
-        return
-    # The write opens its own transaction, as SQLite wants (see api.services._record_use).
-    user_id = user.id
-    db.session.rollback()
-    db.session.execute(update(User).where(User.id == user_id).values(seen_at=now))
-    db.session.commit()
+def record_activity(response):
+    """Keep the account's last activity (to the minute) on the server, for remember-me's idle rule.
+
+    Written once the page is made: the commit expires what the request loaded, which
+    would otherwise be read again (the user, their groups) by the page.
+    """
+    user_id = g.pop("activity_of", None)
+    if user_id is not None:
+        # The write opens its own transaction, as SQLite wants (see api.services._record_use);
+        # whatever the view left uncommitted would be rolled back at teardown anyway.
+        db.session.rollback()
+        db.session.execute(update(User).where(User.id == user_id).values(seen_at=utcnow()))
+        db.session.commit()
+    return response
 
 
 ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.language", "health.healthz"}
