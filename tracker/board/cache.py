@@ -1,8 +1,8 @@
 """The board's cache: one entry per (data version, event-local date, visibility).
 
-The data version is read from two single-row counters (with the event, in one statement), both
-written in the same transaction as the change they count, so a write in any
-process gives every process a new key and nobody has to clear anything:
+The data version is read from two single-row counters (in the statement that reads
+the event), both written in the same transaction as the change they count, so a write
+in any process gives every process a new key and nobody has to clear anything:
 
 - the ledger head: every change to an item appends to the ledger;
 - the reference version: bumped by any flush that adds, changes or deletes the
