@@ -273,9 +273,8 @@ def read_notifications():
 
 @bp.route("/inbox")
 def inbox():
-    now = utcnow()
-    today = local_today(now)
-    return jsonify(shapes.inbox_json(sections(auth.actor(), now, today, limit=fields.INBOX_LIMIT), today))
+    today = local_today(utcnow())
+    return jsonify(shapes.inbox_json(sections(auth.actor(), today, limit=fields.INBOX_LIMIT), today))
 
 
 extension_requests.register(bp, _page)

@@ -9,11 +9,12 @@ after an absolute lifetime.
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from tracker.auth import two_factor
 from tracker.auth.models import User
@@ -29,6 +30,7 @@ def init_login(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.before_request(enforce_session_lifetime)
+    app.after_request(record_activity)
 
 
 SEEN_PRECISION = timedelta(minutes=1)  # how often a request writes the account's last activity
@@ -89,20 +91,26 @@ def enforce_session_lifetime():
     if idle or expired:
         return _end_session()
     session["seen_at"] = now
-    _record_activity(current_user)
+    seen_at = current_user.seen_at
+    if seen_at is None or utcnow() - seen_at >= SEEN_PRECISION:
+        g.activity_of = current_user.id
     return enforce_two_factor()
 
 
-def _record_activity(user) -> None:
-    """Keep the account's last activity (to the minute) on the server, for remember-me's idle rule."""
-    now = utcnow()
-    if user.seen_at is not None and now - user.seen_at < SEEN_PRECISION:
-        return
-    # The write opens its own transaction, as SQLite wants (see api.services._record_use).
-    user_id = user.id
-    db.session.rollback()
-    db.session.execute(update(User).where(User.id == user_id).values(seen_at=now))
-    db.session.commit()
+def record_activity(response):
+    """Keep the account's last activity (to the minute) on the server, for remember-me's idle rule.
+
+    Written once the page is made: the commit expires what the request loaded, which
+    would otherwise be read again (the user, their groups) by the page.
+    """
+    user_id = g.pop("activity_of", None)
+    if user_id is not None:
+        # The write opens its own transaction, as SQLite wants (see api.services._record_use);
+        # whatever the view left uncommitted would be rolled back at teardown anyway.
+        db.session.rollback()
+        db.session.execute(update(User).where(User.id == user_id).values(seen_at=utcnow()))
+        db.session.commit()
+    return response
 
 
 ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "auth.reauth", "auth.language", "health.healthz"}
@@ -125,13 +133,16 @@ def signed_in_recently(max_age_minutes: int = 15) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The signed-in user, their groups and the install's two-factor rule, in one statement."""
     user_pk, _, token = user_id.partition(":")
     if not user_pk.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_pk))
-    if user is None or user.session_token != token or not user.is_active:
+    query = select(User, two_factor.required_column()).options(joinedload(User.groups)).where(User.id == int(user_pk))
+    row = db.session.execute(query).unique().first()
+    if row is None or row[0].session_token != token or not row[0].is_active:
         return None
-    return user
+    two_factor.note_required(row[1])
+    return row[0]
 
 
 def recent_login_required(view):

@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
+from flask import g
 from sqlalchemy import select
 
 from tracker.audit import services as audit
@@ -95,9 +96,20 @@ def verify(user: User, code: str, now: datetime) -> bool:
     return bool(user.totp_secret) and (use_code(user, code, now) or use_recovery_code(user, code))
 
 
+def required_column():
+    """The install's requirement as a SQL value ("1" when required), to read along with the user."""
+    return select(Setting.value).where(Setting.key == REQUIRE_KEY).scalar_subquery()
+
+
+def note_required(value: str | None) -> None:
+    """Keep the requirement read with the signed-in user for the rest of this request."""
+    g.two_factor_required = value == "1"
+
+
 def is_required() -> bool:
-    row = db.session.scalar(select(Setting).where(Setting.key == REQUIRE_KEY))
-    return row is not None and row.value == "1"
+    if "two_factor_required" in g:
+        return g.two_factor_required
+    return db.session.scalar(select(required_column())) == "1"
 
 
 def set_required(required: bool) -> None:
@@ -106,6 +118,7 @@ def set_required(required: bool) -> None:
         row = Setting(key=REQUIRE_KEY)
         db.session.add(row)
     row.value = "1" if required else "0"
+    note_required(row.value)
 
 
 def must_enrol_role(user: User) -> bool:

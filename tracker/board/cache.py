@@ -1,8 +1,8 @@
 """The board's cache: one entry per (data version, event-local date, visibility).
 
-The data version is read in one statement from two single-row counters, both
-written in the same transaction as the change they count, so a write in any
-process gives every process a new key and nobody has to clear anything:
+The data version is read from two single-row counters (in the statement that reads
+the event), both written in the same transaction as the change they count, so a write
+in any process gives every process a new key and nobody has to clear anything:
 
 - the ledger head: every change to an item appends to the ledger;
 - the reference version: bumped by any flush that adds, changes or deletes the
@@ -27,20 +27,17 @@ REFERENCE_MODELS = (Event, WorkGroup, Milestone, WorkingDay)
 CACHE_LIMIT = 512
 
 
-def data_version() -> tuple:
-    """(ledger entries, last hash, reference version), changing with every write the board shows."""
+def version_columns() -> tuple:
+    """(ledger entries, last hash, reference version) as SQL values, to read along with other rows."""
 
     def one(column, model):
         return select(column).where(model.id == 1).scalar_subquery()
 
-    row = db.session.execute(
-        select(
-            one(LedgerHead.entries, LedgerHead),
-            one(LedgerHead.last_hash, LedgerHead),
-            one(ReferenceVersion.version, ReferenceVersion),
-        )
-    ).one()
-    return tuple(row)
+    return (
+        one(LedgerHead.entries, LedgerHead),
+        one(LedgerHead.last_hash, LedgerHead),
+        one(ReferenceVersion.version, ReferenceVersion),
+    )
 
 
 def _bump_on_reference_change(session, _flush_context, _instances) -> None:

@@ -14,16 +14,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, exists, func, select
 
 from tracker import permissions, sql_dates
-from tracker.board.cache import cached, data_version
+from tracker.board.cache import cached, version_columns
 from tracker.event.models import Event
-from tracker.event.services import current_event
+from tracker.event.services import current_event_with
 from tracker.exercises.services import closure as exercise_closure
 from tracker.extensions import db
 from tracker.groups import services as group_services
 from tracker.items.models import KEY_AREAS, ExtensionRequest, Item, LedgerEntry
 from tracker.items.rules import ACTIVE_STATUSES, COUNTED_STATUSES, OPEN_STATUSES, LightThresholds
 from tracker.items.status import thresholds
-from tracker.lists.queries import due_soon_clause, milestone_readiness, overdue_clause
+from tracker.lists.queries import due_soon_clause, overdue_clause
 from tracker.milestones.services import all_milestones
 
 LIGHTS = ("green", "amber", "red")  # index = rank, worst last
@@ -132,12 +132,12 @@ class Scope:
 
 
 def scope(actor, now: datetime) -> Scope | None:
-    """The actor's board scope now, reading the data version once; None when no event is set up."""
-    event = current_event()
+    """The actor's board scope now: the event and the data version in one statement; None without an event."""
+    event, version = current_event_with(*version_columns())
     if event is None:
         return None
     today = event.today(now)
-    key = (data_version(), event.id, today.isoformat(), permissions.visibility_scope(actor))
+    key = (version, event.id, today.isoformat(), permissions.visibility_scope(actor))
     return Scope(actor, event, today, now, key)
 
 
@@ -148,6 +148,7 @@ def scope(actor, now: datetime) -> Scope | None:
 class Cell:
     group_id: int
     key_area: str | None
+    milestone_id: int | None
     status: str
     items: int
     overdue: int
@@ -186,7 +187,7 @@ def _flag(condition):
 
 
 def _cells(scope: Scope) -> list[Cell]:
-    """Every non-empty (group, key area, status) cell: one GROUP BY for all the board's counts."""
+    """Every non-empty (group, key area, milestone, status) cell: one GROUP BY for all the board's counts."""
     limits = thresholds()
     dialect = db.session.get_bind().dialect.name
     rank = light_rank(scope.today, scope.now, scope.event.timezone, limits, dialect)
@@ -195,6 +196,7 @@ def _cells(scope: Scope) -> list[Cell]:
     query = select(
         Item.group_id,
         Item.key_area,
+        Item.milestone_id,
         Item.status,
         func.count(),
         _flag(overdue_clause(scope.today)),
@@ -204,8 +206,8 @@ def _cells(scope: Scope) -> list[Cell]:
         _flag(and_(active, pending)),
     ).where(Item.event_id == scope.event.id, Item.status.in_(COUNTED_STATUSES))
     query = permissions.visible_items(query, scope.actor, Item)
-    query = query.group_by(Item.group_id, Item.key_area, Item.status)
-    return [Cell(*row[:3], *(int(n or 0) for n in row[3:])) for row in db.session.execute(query)]
+    query = query.group_by(Item.group_id, Item.key_area, Item.milestone_id, Item.status)
+    return [Cell(*row[:4], *(int(n or 0) for n in row[4:])) for row in db.session.execute(query)]
 
 
 def _burndown_deltas(scope: Scope) -> list[tuple[date, int]]:
@@ -240,6 +242,16 @@ def _key_areas(cells: list[Cell]) -> list[AreaTally]:
     return [by_area.get(a) or AreaTally(key=a) for a in (*PRIORITY_AREAS, *others)]
 
 
+def _readiness(cells: list[Cell]) -> dict[int, tuple[int, int]]:
+    """Per milestone id: (items not yet closed, overdue items), as ``milestone_readiness`` counts them."""
+    found: dict[int, tuple[int, int]] = {}
+    for cell in cells:
+        if cell.milestone_id is not None:
+            active, overdue = found.get(cell.milestone_id, (0, 0))
+            found[cell.milestone_id] = (active + cell.items * (cell.status in ACTIVE_STATUSES), overdue + cell.overdue)
+    return found
+
+
 def _build_board(scope: Scope) -> Board:
     today = scope.today
     cells = _cells(scope)
@@ -250,7 +262,7 @@ def _build_board(scope: Scope) -> Board:
         if cell.group_id in by_group:
             by_group[cell.group_id].add(cell)
         totals.add(cell)
-    readiness = milestone_readiness(scope.actor, scope.event.id, today)
+    readiness = _readiness(cells)
     milestones = [
         UpcomingMilestone(
             id=m.id,

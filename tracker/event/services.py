@@ -29,10 +29,17 @@ def current_event() -> Event | None:
     """The install's event (one per install for now; items carry event_id). Cached per request."""
     if has_app_context() and "event" in g:
         return g.event
-    event = db.session.scalars(db.select(Event).order_by(Event.id).limit(1)).first()
+    return current_event_with()[0]
+
+
+def current_event_with(*columns) -> tuple[Event | None, tuple]:
+    """The install's event and other values (SQL) read in the same statement, the values None
+    without an event. The event is kept for the request, as ``current_event`` keeps it."""
+    row = db.session.execute(db.select(Event, *columns).order_by(Event.id).limit(1)).first()
+    event, values = (row[0], tuple(row[1:])) if row else (None, (None,) * len(columns))
     if has_app_context():
         g.event = event
-    return event
+    return event, values
 
 
 def event_timezone() -> str:

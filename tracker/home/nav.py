@@ -1,13 +1,20 @@
 """The main navigation: only links the signed-in user may follow and that exist."""
 
+from typing import NamedTuple
+
 from flask import current_app
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from tracker import permissions
 from tracker.clock import utcnow
+from tracker.event.services import local_today
+from tracker.extensions import db
 from tracker.i18n import readable_moment
+from tracker.notify import inbox
+from tracker.reminders import services as reminders
 
 LINKS = (
     ("home.index", _l("My work"), None),
@@ -47,6 +54,17 @@ def account_links() -> list[tuple[str, str]]:
     return [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
 
 
+class NavCounts(NamedTuple):
+    to_do: int  # items waiting on the user (待办), beside "My work"
+    unread: int  # unread notifications, on the bell
+
+
+def nav_counts() -> NavCounts:
+    """The page header's two counts, read in one statement, fresh on every page."""
+    to_do = inbox.waiting(current_user, local_today(utcnow()))
+    return NavCounts(*db.session.execute(select(to_do, reminders.unread(current_user))).one())
+
+
 def printed_at() -> str:
     """Now, in the event's time zone, for the header of a printed page."""
     return f"{readable_moment(utcnow())} ({get_timezone()})"
@@ -56,6 +74,7 @@ def register(app) -> None:
     app.jinja_env.globals["printed_at"] = printed_at
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["account_links"] = account_links
+    app.jinja_env.globals["nav_counts"] = nav_counts
     # What a page may offer, from the one module that decides it (never role lists in templates).
     app.jinja_env.globals.update(
         may_create_items=permissions.may_create_items,

@@ -1,10 +1,10 @@
 """The to-do inbox (待办): "what needs me now", as a list of section providers.
 
-A provider is a function ``(user, now, today, limit) -> Section | None`` (None: the
-section does not apply to the user). ``limit=0`` asks only for the count. Other features
-add their own sections with ``register`` (e.g. supervision notices to sign for, pending
-deadline-extension requests); the page, the nav count and ``GET /api/v1/inbox`` pick them up.
-Every section lists oldest first, with when the wait began.
+A provider is a function ``(user, today) -> Source | None`` (None: the section does not
+apply to the user): the section's items as a query, so that every section's count can be
+read in one statement (the navigation's count is a SQL value read with the bell's). Other
+features add their own sections with ``register``; the page, the navigation's count and
+``GET /api/v1/inbox`` pick them up. Every section lists oldest first, with when the wait began.
 """
 
 from collections.abc import Callable
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
@@ -46,7 +46,28 @@ class Section:
     entries: list[Entry] = field(default_factory=list)
 
 
-Provider = Callable[..., Section | None]
+@dataclass(frozen=True)
+class Source:
+    """Where a section's items come from, and how its entries read."""
+
+    key: str
+    title: object
+    query: Select  # the section's items, before the reader's visibility
+    order: object  # oldest first; also when the wait began
+    since: Callable | None = None  # turns ``order``'s value into a moment
+    detail: Callable | None = None  # item ids → a note per item
+    overdue: bool = False
+
+    def items(self, user) -> Select:
+        return permissions.visible_items(self.query, user, Item)
+
+    def count(self, user):
+        """How many of the section's items the user may see, as a SQL value."""
+        ids = self.items(user).with_only_columns(Item.id).subquery()
+        return select(func.count()).select_from(ids).scalar_subquery()
+
+
+Provider = Callable[..., Source | None]
 PROVIDERS: list[Provider] = []
 
 
@@ -56,13 +77,23 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
-def sections(user, now: datetime, today: date, limit: int = 20) -> list[Section]:
-    found = (provider(user, now, today, limit) for provider in PROVIDERS)
+def sources(user, today: date) -> list[Source]:
+    found = (provider(user, today) for provider in PROVIDERS)
     return [s for s in found if s is not None]
 
 
-def total(user, now: datetime, today: date) -> int:
-    return sum(s.count for s in sections(user, now, today, limit=0))
+def sections(user, today: date, limit: int = 20) -> list[Section]:
+    """The user's sections, their counts read in one statement and up to ``limit`` entries each."""
+    applying = sources(user, today)
+    if not applying:
+        return []
+    counts = db.session.execute(select(*(source.count(user) for source in applying))).one()
+    return [_section(source, user, count, limit) for source, count in zip(applying, counts, strict=True)]
+
+
+def waiting(user, today: date):
+    """The number of items waiting on the user, over all sections, as a SQL value (the navigation reads it)."""
+    return sum((source.count(user) for source in sources(user, today)), literal(0))
 
 
 def _submitted_at():
@@ -74,29 +105,25 @@ def _submitted_at():
     return func.coalesce(latest, Item.updated_at)
 
 
-def _item_section(
-    key: str, title, user, query: Select, order, limit: int, *, since=None, detail=None, overdue: bool = False
-) -> Section:
-    """``order`` (oldest first) is also when the wait began; ``since`` turns its value into a moment."""
-    query = permissions.visible_items(query, user, Item)
-    count = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Item.id).subquery()))
+def _section(source: Source, user, count: int, limit: int) -> Section:
     entries = []
     if limit and count:
-        query = query.add_columns(order).options(selectinload(Item.supporting_groups))  # the API shows them
-        rows = db.session.execute(query.order_by(order, Item.id).limit(limit)).unique().all()
-        notes = detail([item.id for item, _ in rows]) if detail else {}
+        query = source.items(user).add_columns(source.order)
+        query = query.options(selectinload(Item.supporting_groups))  # the API shows them
+        rows = db.session.execute(query.order_by(source.order, Item.id).limit(limit)).unique().all()
+        notes = source.detail([item.id for item, _ in rows]) if source.detail else {}
         entries = [
             Entry(
                 title=f"{item.code + ' ' if item.code else ''}{item.title}",
                 url=f"/items/{item.id}",
-                since=since(value) if since else value,
+                since=source.since(value) if source.since else value,
                 detail=notes.get(item.id, ""),
                 item=item,
-                overdue=overdue,
+                overdue=source.overdue,
             )
             for item, value in rows
         ]
-    return Section(key=key, title=str(title), count=count, entries=entries)
+    return Section(key=source.key, title=str(source.title), count=count, entries=entries)
 
 
 def return_reasons(item_ids: list[int]) -> dict[int, str]:
@@ -134,35 +161,34 @@ def _owners_roles(user) -> bool:
 
 
 @register
-def to_verify(user, now, today, limit):
+def to_verify(user, today):
     if user.role not in permissions.OVERSIGHT:
         return None
-    waited = _submitted_at()
     query = select(Item).where(Item.status == Status.SUBMITTED)
     title = _l("Waiting for my verification (待我验收)")
-    return _item_section("to_verify", title, user, query, waited, limit, since=_as_moment)
+    return Source("to_verify", title, query, _submitted_at(), since=_as_moment)
 
 
 @register
-def returned(user, now, today, limit):
+def returned(user, today):
     if not _owners_roles(user):
         return None
     query = select(Item).where(_scope(user), Item.returned_at.is_not(None), Item.status.in_(OPEN_STATUSES))
     title = _l("Returned in my groups (已退回)") if user.role == permissions.LEAD else _l("Returned to me (已退回)")
-    return _item_section("returned", title, user, query, Item.returned_at, limit, detail=return_reasons)
+    return Source("returned", title, query, Item.returned_at, detail=return_reasons)
 
 
 @register
-def overdue(user, now, today, limit):
+def overdue(user, today):
     if not _owners_roles(user):
         return None
     query = select(Item).where(_scope(user), overdue_clause(today))
     title = _l("Overdue in my groups") if user.role == permissions.LEAD else _l("My overdue items")
-    return _item_section("overdue", title, user, query, Item.deadline, limit, since=_deadline_passed, overdue=True)
+    return Source("overdue", title, query, Item.deadline, since=_deadline_passed, overdue=True)
 
 
 @register
-def due_soon(user, now, today, limit):
+def due_soon(user, today):
     if user.role not in (permissions.MEMBER, permissions.EXTERNAL):
         return None
     query = select(Item).where(
@@ -171,16 +197,16 @@ def due_soon(user, now, today, limit):
         Item.deadline >= today,
         Item.deadline <= today + timedelta(days=DUE_SOON_DAYS),
     )
-    return _item_section("due_soon", _l("My items due within 3 days"), user, query, Item.deadline, limit)
+    return Source("due_soon", _l("My items due within 3 days"), query, Item.deadline)
 
 
 @register
-def unassigned(user, now, today, limit):
+def unassigned(user, today):
     if user.role != permissions.LEAD:
         return None
     query = select(Item).where(_scope(user), Item.owner_id.is_(None), Item.status.in_(ACTIVE_STATUSES))
     title = _l("Without a responsible person")
-    return _item_section("unassigned", title, user, query, Item.created_at, limit)
+    return Source("unassigned", title, query, Item.created_at)
 
 
 ITEM_SECTIONS = ("to_verify", "returned", "overdue", "due_soon", "unassigned")

@@ -21,16 +21,7 @@ bp = Blueprint("notify", __name__)
 
 @bp.app_template_global()
 def inbox_sections() -> list:
-    now = utcnow()
-    return inbox.sections(current_user, now, local_today(now))
-
-
-@bp.app_template_global()
-def inbox_total() -> int:
-    if not current_user.is_authenticated:
-        return 0
-    now = utcnow()
-    return inbox.total(current_user, now, local_today(now))
+    return inbox.sections(current_user, local_today(utcnow()))
 
 
 @bp.app_template_global()

@@ -173,12 +173,14 @@ def user_notifications(actor, page: int = 1, per_page: int = 20) -> tuple[list[d
     return [_as_dict(n, actor) for n, actor in rows], total
 
 
+def unread(actor):
+    """How many of the actor's notifications are unread, as a SQL value (the bell reads it with the to-do count)."""
+    unread = and_(readable_notifications(actor), Notification.read_at.is_(None))
+    return select(func.count()).select_from(Notification).where(unread).scalar_subquery()
+
+
 def unread_count(actor) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(readable_notifications(actor), Notification.read_at.is_(None))
-    )
+    return db.session.scalar(select(unread(actor)))
 
 
 def mark_read(notification_id: int, *, actor, now: datetime) -> None:

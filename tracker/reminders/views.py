@@ -32,13 +32,6 @@ PER_PAGE = 20
 DELIVERIES_PER_PAGE = 50
 
 
-@bp.app_template_global()
-def unread_notifications() -> int:
-    if not current_user.is_authenticated:
-        return 0
-    return services.unread_count(current_user)
-
-
 def admin_required(view):
     @wraps(view)
     @login_required
