@@ -34,8 +34,8 @@ from tracker.items.models import Item
 from tracker.lists.queries import ItemFilters, filtered_items
 
 CACHE_LIMIT = 2000  # pages of at most 200 ids: well under a few MB per process
-RENDERED_LIMIT = 1000  # texts of a list page (about 60-120 kB each for 50 HTML rows) ...
-RENDERED_BYTES = 48 * 1024 * 1024  # ... and at most this much text per process
+RENDERED_LIMIT = 1000  # texts of a list page: 110-140 kB for 50 HTML rows, 40 kB of JSON ...
+RENDERED_BYTES = 32 * 1024 * 1024  # ... and at most this much per process (worker RSS stays under 200 MB)
 
 
 class Bounded:
