@@ -16,8 +16,8 @@ from tracker.items import services
 from tracker.lists.queries import ItemFilters, filtered_items
 
 PAGES = ["/problems", "/responsibilities", "/ledger", "/problems?group=CG", "/problems?q=item&sort=updated"]
-# The session and user, the event, the nav's counts, the data version, the page's items and
-# what they show (milestones, supporting groups), the filter choices; a cold cache adds two.
+# The session and user, the event, the nav's counts and the data version; a cold cache adds the
+# count, the page's ids, its items and what they show (milestones, supporting groups), the filter choices.
 MOST_STATEMENTS = 16
 
 
