@@ -6,14 +6,15 @@ reader's visibility, the filters, the page). The data version is the ledger head
 and every change to an item appends to the ledger in the same transaction, so a total
 or a page is never served from before a write, in any process. Names of people, groups
 and milestones (which the search and the owner filter also read) show within
-``LIST_CACHE_SECONDS``. The cache holds ids only, at most ``CACHE_LIMIT`` pages.
+``LIST_CACHE_SECONDS``. This cache holds ids only, at most ``CACHE_LIMIT`` pages.
 
 A cache miss is two indexed queries: the count, and the page read off the index that
 matches the order (see ``Item.__table_args__``).
 
 What a list shows (the HTML inside the page, the API's JSON body) is cached too, by
-``rendered``: the caller's key names everything the text depends on. Both caches are
-bounded per process, by entries and, for the texts, by bytes.
+``rendered``: the caller's key names everything the text depends on, the board's
+reference version among it (the text shows group names and milestones), and ``viewer``
+the reader. That cache is bounded by entries and by size, ``RENDERED_BYTES`` per process.
 """
 
 import sys
