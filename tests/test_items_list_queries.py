@@ -16,8 +16,8 @@ from tracker.items import services
 from tracker.lists.queries import ItemFilters, filtered_items
 
 PAGES = ["/problems", "/responsibilities", "/ledger", "/problems?group=CG", "/problems?q=item&sort=updated"]
-# The session and user, the event, the nav's counts, the data version, the page's items and
-# what they show (milestones, supporting groups), the filter choices; a cold cache adds two.
+# The session and user, the event, the nav's counts and the data version; a cold cache adds the
+# count, the page's ids, its items and what they show (milestones, supporting groups), the filter choices.
 MOST_STATEMENTS = 16
 
 
@@ -37,15 +37,20 @@ def _api(app, path: str, secret: str) -> tuple[int, dict]:
     return len(statements), response.get_json()
 
 
+def _forget_pages(app) -> None:
+    for name in ("list_pages", "list_rendered"):
+        app.extensions.get(name, {}).clear()
+
+
 def _measure(app, username: str, secret: str, per_page: int) -> dict:
     app.config["ITEMS_PER_PAGE"] = per_page
     _api(app, "/items", secret)  # the token's last use and the working-day calendar: once per process
     sizes = {}
     for path in PAGES:
-        app.extensions.get("list_pages", {}).clear()
+        _forget_pages(app)
         sizes[path, "cold"] = _html(app, path, username)
         sizes[path, "cached"] = _html(app, path, username)
-    app.extensions.get("list_pages", {}).clear()
+    _forget_pages(app)
     for state in ("cold", "cached"):
         sizes["api", state] = _api(app, f"/items?per_page={per_page}&page=2", secret)[0]
     return sizes

@@ -5,9 +5,11 @@ from shapes.py. Bearer requests are exempt from the global CSRF check; session
 requests are checked in auth.py.
 """
 
+from dataclasses import astuple
 from datetime import date
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,6 +19,7 @@ from tracker import permissions
 from tracker.api import auth, errors, exercises, extension_requests, fields, notices, pages, shapes
 from tracker.api.errors import ApiError
 from tracker.api.payload import if_match_version, parse_body, parse_query, read_json
+from tracker.board import cache as board_cache
 from tracker.board import services as board_services
 from tracker.calendar.services import calendar_url
 from tracker.clock import utcnow
@@ -147,12 +150,24 @@ def me():
 
 @bp.route("/items")
 def list_items():
-    values = parse_query(fields.ITEM_FILTERS)
+    filters = ItemFilters(**parse_query(fields.ITEM_FILTERS))
     page, per_page = _page()
     today = local_today(utcnow())
-    found = list_pages.page_ids(auth.actor(), ItemFilters(**values), today, page, per_page)
-    rows = list_pages.load(found.ids, Item.supporting_groups)
-    return jsonify(shapes.page_json([shapes.item_json(i, today) for i in rows], found.total, page, per_page))
+    actor = auth.actor()
+
+    def body() -> str:
+        found = list_pages.page_ids(actor, filters, today, page, per_page)
+        rows = [shapes.item_json(i, today) for i in list_pages.load(found.ids, Item.supporting_groups)]
+        return current_app.json.dumps(shapes.page_json(rows, found.total, page, per_page)) + "\n"
+
+    if list_pages.cacheable(filters):
+        # The items and the reference data (group codes, the working days behind the warnings),
+        # the day, the language, the reader, the filters and the page: all the body depends on.
+        key = ("api", board_cache.data_version(), today, str(get_locale()), list_pages.viewer(actor))
+        text = list_pages.rendered((*key, astuple(filters), page, per_page), body)
+    else:
+        text = body()
+    return current_app.response_class(text, mimetype=current_app.json.mimetype)
 
 
 @bp.route("/items", methods=["POST"])

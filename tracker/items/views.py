@@ -1,3 +1,5 @@
+from dataclasses import astuple
+
 from flask import (
     Blueprint,
     abort,
@@ -11,11 +13,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import permissions
+from tracker.board import cache as board_cache
 from tracker.clock import utcnow
 from tracker.errors import Conflict, ValidationFailed
 from tracker.event.services import local_today as today_for
@@ -38,9 +43,9 @@ from tracker.workdays.notes import warn_if_day_off
 bp = Blueprint("items", __name__)
 
 LISTS = {
-    "problems": "items/problems.html",
-    "responsibilities": "items/responsibilities.html",
-    "ledger": "items/ledger.html",
+    "problems": ("items/problems.html", _l("Problem list")),
+    "responsibilities": ("items/responsibilities.html", _l("Responsibility list")),
+    "ledger": ("items/ledger.html", _l("Rectification ledger")),
 }
 
 
@@ -49,23 +54,49 @@ def _list(view: str):
     today = today_for(utcnow())
     page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
-    found = list_pages.page_ids(current_user, filters, today, page, per_page)
-    last = found.last_page(per_page)
-    if page > last:  # an old link or a typed number past the end: the last page, not an empty one
-        return redirect(url_for(request.endpoint, **filters.as_args(page=last)))
-    items = list_pages.load(found.ids, Item.supporting_groups, Item.milestone)
-    return render_template(
-        LISTS[view],
-        items=items,
-        total=found.total,
-        page=page,
-        per_page=per_page,
-        filters=filters,
-        view=view,
-        today=today,
-        choices=_filter_choices(),
-        light=item_light,
-    )
+    template, title = LISTS[view]
+    last = []
+
+    def render() -> str | None:
+        found = list_pages.page_ids(current_user, filters, today, page, per_page)
+        if page > found.last_page(per_page):  # nothing to show, nor to keep
+            last.append(found.last_page(per_page))
+            return None
+        return render_template(
+            template,
+            items=list_pages.load(found.ids, Item.supporting_groups, Item.milestone),
+            total=found.total,
+            page=page,
+            per_page=per_page,
+            filters=filters,
+            view=view,
+            today=today,
+            choices=_filter_choices(),
+            light=item_light,
+        )
+
+    if list_pages.cacheable(filters):
+        # Everything the list's text depends on: the items and the board's reference data (group
+        # names, milestones, the event), the day, the language, the address, what the reader may
+        # see and do (their id, role and groups), the filters and the page.
+        key = (
+            view,
+            board_cache.data_version(),
+            today,
+            str(get_locale()),
+            request.script_root,
+            list_pages.viewer(current_user),
+            astuple(filters),
+            page,
+            per_page,
+        )
+        body = list_pages.rendered(key, render)
+    else:
+        body = render()
+    if body is None:  # an old link or a typed number past the end: the last page, not an empty one
+        return redirect(url_for(request.endpoint, **filters.as_args(page=last[0])))
+    body = Markup(body)  # noqa: S704 - the output of our own autoescaped template
+    return render_template("items/list.html", body=body, title=title, filters=filters, view=view)
 
 
 def _filter_choices() -> dict:

@@ -6,14 +6,21 @@ reader's visibility, the filters, the page). The data version is the ledger head
 and every change to an item appends to the ledger in the same transaction, so a total
 or a page is never served from before a write, in any process. Names of people, groups
 and milestones (which the search and the owner filter also read) show within
-``LIST_CACHE_SECONDS``. The cache holds ids only, at most ``CACHE_LIMIT`` pages.
+``LIST_CACHE_SECONDS``. This cache holds ids only, at most ``CACHE_LIMIT`` pages.
 
 A cache miss is two indexed queries: the count, and the page read off the index that
 matches the order (see ``Item.__table_args__``).
+
+What a list shows (the HTML inside the page, the API's JSON body) is cached too, by
+``rendered``: the caller's key names everything the text depends on, the board's
+reference version among it (the text shows group names and milestones), and ``viewer``
+the reader. That cache is bounded by entries and by size, ``RENDERED_BYTES`` per process.
 """
 
+import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import date
 
@@ -28,6 +35,44 @@ from tracker.items.models import Item
 from tracker.lists.queries import ItemFilters, filtered_items
 
 CACHE_LIMIT = 2000  # pages of at most 200 ids: well under a few MB per process
+RENDERED_LIMIT = 1000  # texts of a list page: 110-140 kB for 50 HTML rows, 40 kB of JSON ...
+RENDERED_BYTES = 32 * 1024 * 1024  # ... and at most this much per process (worker RSS stays under 200 MB)
+
+
+class Bounded:
+    """Entries that expire after a given time, the least recently used dropped first past either limit."""
+
+    def __init__(self, entries: int, size: int | None = None):
+        self.entries, self.size, self.used = entries, size, 0
+        self.values: OrderedDict = OrderedDict()
+
+    def get(self, key, compute: Callable, seconds: float, weigh: Callable = lambda _value: 0):
+        clock = time.monotonic()
+        hit = self.values.get(key)
+        if hit is not None and hit[0] > clock:
+            self.values.move_to_end(key)
+            return hit[1]
+        value = compute()
+        if value is None:  # nothing to keep
+            return None
+        self._drop(key)
+        weight = weigh(value)
+        if self.size is not None and weight > self.size:
+            return value
+        self.values[key] = (clock + seconds, value, weight)
+        self.used += weight
+        while len(self.values) > self.entries or (self.size is not None and self.used > self.size):
+            self._drop(next(iter(self.values)))
+        return value
+
+    def _drop(self, key) -> None:
+        old = self.values.pop(key, None)
+        if old is not None:
+            self.used -= old[2]
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.used = 0
 
 
 @dataclass(frozen=True)
@@ -41,21 +86,32 @@ class PageIds:
 
 def page_ids(user, filters: ItemFilters, today: date, page: int, per_page: int) -> PageIds:
     """The ids on ``page`` of the filtered list, in order, and how many items match in all."""
-    if filters.notice or filters.day_off:  # they read notices and the calendar, not only items
+    if not cacheable(filters):
         return _query(user, filters, today, page, per_page)
     key = (data_version(), today, permissions.visibility_scope(user), astuple(filters), page, per_page)
-    cache = current_app.extensions.setdefault("list_pages", OrderedDict())
-    clock = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[0] > clock:
-        cache.move_to_end(key)
-        return hit[1]
-    value = _query(user, filters, today, page, per_page)
-    cache[key] = (clock + current_app.config["LIST_CACHE_SECONDS"], value)
-    cache.move_to_end(key)
-    while len(cache) > CACHE_LIMIT:
-        cache.popitem(last=False)
-    return value
+    cache = current_app.extensions.setdefault("list_pages", Bounded(CACHE_LIMIT))
+    return cache.get(key, lambda: _query(user, filters, today, page, per_page), _seconds())
+
+
+def cacheable(filters: ItemFilters) -> bool:
+    """Whether a list with these filters may be cached: not when it reads notices or the calendar."""
+    return not (filters.notice or filters.day_off)
+
+
+def viewer(user) -> tuple:
+    """What a list's text may depend on about its reader: who they are, their role, what they may see."""
+    return (user.id, user.role, permissions.visibility_scope(user))
+
+
+def rendered(key: tuple, render: Callable[[], str]) -> str:
+    """``render()``, kept in this process for ``key``, which must name all it depends on
+    (the data version among them); names of people show within ``LIST_CACHE_SECONDS``."""
+    cache = current_app.extensions.setdefault("list_rendered", Bounded(RENDERED_LIMIT, RENDERED_BYTES))
+    return cache.get(key, render, _seconds(), weigh=sys.getsizeof)
+
+
+def _seconds() -> float:
+    return current_app.config["LIST_CACHE_SECONDS"]
 
 
 def _query(user, filters: ItemFilters, today: date, page: int, per_page: int) -> PageIds:
