@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -18,8 +19,18 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
-def select_locale(event_locale: Callable[[], str | None]) -> str:
+def select_locale(event_locale: Callable[[], str | None]) -> Locale:
     """The user's saved choice, else the browser's Accept-Language, else the event default."""
+    return _parsed(_chosen(event_locale))
+
+
+@cache
+def _parsed(identifier: str) -> Locale:
+    """Parsed once per process: Babel's parse of a name costs more than the rest of a cached page."""
+    return Locale.parse(identifier)
+
+
+def _chosen(event_locale: Callable[[], str | None]) -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and scheduler: the event's language
         return event_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -40,6 +40,11 @@ def version_columns() -> tuple:
     )
 
 
+def data_version() -> tuple:
+    """(ledger entries, last hash, reference version), changing with every write a page shows."""
+    return tuple(db.session.execute(select(*version_columns())).one())
+
+
 def _bump_on_reference_change(session, _flush_context, _instances) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
     if not any(isinstance(obj, REFERENCE_MODELS) for obj in changed):
