@@ -195,6 +195,8 @@ def _inline_text(cell) -> str | None:
 
 
 def _encode(value):
+    if value.__class__ is str or value.__class__ is int:
+        return value
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
     if isinstance(value, date):
@@ -211,17 +213,17 @@ def _encode(value):
 
 
 def _decode(value):
-    if isinstance(value, dict):
-        if "dt" in value:
-            return datetime.fromisoformat(value["dt"])
-        if "d" in value:
-            return date.fromisoformat(value["d"])
-        if "t" in value:
-            return time.fromisoformat(value["t"])
-        if "td" in value:
-            return timedelta(seconds=value["td"])
-        return None
-    return value
+    if value.__class__ is not dict:
+        return value
+    if "dt" in value:
+        return datetime.fromisoformat(value["dt"])
+    if "d" in value:
+        return date.fromisoformat(value["d"])
+    if "t" in value:
+        return time.fromisoformat(value["t"])
+    if "td" in value:
+        return timedelta(seconds=value["td"])
+    return None
 
 
 def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
@@ -245,7 +247,7 @@ def _child(argv: list[str]) -> int:
     else:
         answer = {
             "sheets": [
-                {"title": s["title"], "rows": [[n, [_encode(v) for v in values]] for n, values in s["rows"]]}
+                {"title": s["title"], "rows": [[n, list(map(_encode, values))] for n, values in s["rows"]]}
                 for s in sheets
             ]
         }
@@ -280,7 +282,7 @@ def scan_isolated(data: bytes, limits: Limits, *, seconds: float, memory_mb: int
     if "error" in answer:
         raise ScanFailed(str(answer["error"]))
     return [
-        {"title": str(s["title"]), "rows": [(int(n), tuple(_decode(v) for v in values)) for n, values in s["rows"]]}
+        {"title": str(s["title"]), "rows": [(int(n), tuple(map(_decode, values))) for n, values in s["rows"]]}
         for s in answer["sheets"]
     ]
 
