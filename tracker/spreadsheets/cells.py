@@ -29,6 +29,8 @@ def text(value) -> str:
     """A cell as text: numbers without a trailing .0, stripped, un-neutralised."""
     if value is None:
         return ""
+    if value.__class__ is str:  # most cells: skip the other checks
+        return layout.unneutralise(value.strip())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):

@@ -49,7 +49,6 @@ class ScanFailed(Exception):
 def scan(data: bytes, limits: Limits) -> list[dict]:
     """Every sheet as ``{"title", "rows": [(row number, values)]}``, blank rows left out."""
     from openpyxl import load_workbook
-    from openpyxl.worksheet._reader import WorkSheetParser
 
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
@@ -63,18 +62,9 @@ def scan(data: bytes, limits: Limits) -> list[dict]:
             rows = []
             last = 0
             with worksheet._get_source() as source:
-                parser = WorkSheetParser(
-                    source,
-                    worksheet._shared_strings,
-                    data_only=True,
-                    epoch=workbook.epoch,
-                    date_formats=workbook._date_formats,
-                    timedelta_formats=workbook._timedelta_formats,
-                )
-                for number, cells in parser.parse():
+                for number, values in _sheet_rows(source, workbook, worksheet._shared_strings, limits.max_columns):
                     if number > EXCEL_LAST_ROW or number - last > limits.max_blank_run:
                         break
-                    values = _values(cells, limits.max_columns)
                     if not values:
                         continue
                     filled += 1
@@ -94,25 +84,119 @@ def scan(data: bytes, limits: Limits) -> list[dict]:
     return sheets
 
 
-def _values(cells, max_columns: int) -> tuple:
-    """The row's values by position; empty when no cell holds anything."""
-    present = {}
-    for cell in cells:
-        column, value = cell["column"], cell["value"]
-        if 1 <= column <= max_columns and value is not None and (not isinstance(value, str) or value.strip()):
-            present[column] = value
-    if not present:
-        return ()
-    out = [None] * max(present)
-    for column, value in present.items():
-        out[column - 1] = value
-    return tuple(out)
+def _sheet_rows(source, workbook, shared_strings, max_columns: int):
+    """(row number, values by position) for each ``<row>`` of a worksheet's XML.
+
+    The cells get the values openpyxl gives them in read-only, data-only mode
+    (its ``WorkSheetParser``), read straight off the XML: openpyxl builds an
+    object per cell and per inline string, which is most of the cost of a
+    10,000-row sheet. Blank cells and columns past ``max_columns`` are left out;
+    a row with no value is empty.
+    """
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+    from openpyxl.worksheet._reader import _cast_number
+    from openpyxl.xml.functions import iterparse  # openpyxl's own: defusedxml's when installed
+
+    dates, durations, epoch = workbook._date_formats, workbook._timedelta_formats, workbook.epoch
+    columns: dict[str, int] = {}
+    number = 0
+    for _event, element in iterparse(source):
+        if element.tag != _ROW:
+            continue
+        given = element.get("r")
+        number = number + 1 if given is None else _row_number(given)
+        present, column = {}, 0
+        for cell in element:
+            if cell.tag != _CELL:
+                continue
+            reference = cell.get("r")
+            if reference:
+                letters = reference.rstrip("0123456789")
+                column = columns.get(letters) or columns.setdefault(letters, _column_index(letters))
+            else:
+                column += 1
+            if column > max_columns:
+                continue
+            kind = cell.get("t", "n")
+            value = None
+            if kind == "inlineStr":
+                value = _inline_text(cell)
+            else:
+                for child in cell:
+                    if child.tag == _VALUE:
+                        value = child.text or None
+                        break
+                if value is None:
+                    continue
+                if kind == "n":
+                    value = _cast_number(value)
+                    style = cell.get("s")
+                    if style and int(style) in dates:
+                        try:
+                            value = from_excel(value, epoch, timedelta=int(style) in durations)
+                        except (OverflowError, ValueError):
+                            value = "#VALUE!"
+                elif kind == "s":
+                    value = shared_strings[int(value)]
+                elif kind == "b":
+                    value = bool(int(value))
+                elif kind == "d":
+                    value = from_ISO8601(value)
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                present[column] = value
+        element.clear()
+        if not present:
+            yield number, ()
+            continue
+        values = [None] * max(present)
+        for position, value in present.items():
+            values[position - 1] = value
+        yield number, tuple(values)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (_MAIN + tag for tag in ("row", "c", "v", "is", "t", "r"))
+
+
+def _row_number(given: str) -> int:
+    try:
+        return int(given)
+    except ValueError:
+        number = float(given)
+        if not number.is_integer():
+            raise
+        return int(number)
+
+
+def _column_index(letters: str) -> int:
+    """1 for A, 27 for AA; openpyxl refuses anything but 1–3 capital letters, and so do we."""
+    if not (1 <= len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper()):
+        raise ValueError(letters)
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index
+
+
+def _inline_text(cell) -> str | None:
+    """An inline string's text without its formatting or phonetic guide, as openpyxl reads it."""
+    for child in cell:
+        if child.tag != _INLINE:
+            continue
+        if len(child) == 1 and child[0].tag == _TEXT:  # plain text, the usual case
+            return child[0].text or ""
+        parts = [child.findtext(_TEXT) or ""]
+        parts += [run.findtext(_TEXT) or "" for run in child.iterfind(_RUN)]
+        return "".join(parts)
+    return None
 
 
 # --- the child process and its protocol ----------------------------------------------------
 
 
 def _encode(value):
+    if value.__class__ is str or value.__class__ is int:
+        return value
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
     if isinstance(value, date):
@@ -129,17 +213,17 @@ def _encode(value):
 
 
 def _decode(value):
-    if isinstance(value, dict):
-        if "dt" in value:
-            return datetime.fromisoformat(value["dt"])
-        if "d" in value:
-            return date.fromisoformat(value["d"])
-        if "t" in value:
-            return time.fromisoformat(value["t"])
-        if "td" in value:
-            return timedelta(seconds=value["td"])
-        return None
-    return value
+    if value.__class__ is not dict:
+        return value
+    if "dt" in value:
+        return datetime.fromisoformat(value["dt"])
+    if "d" in value:
+        return date.fromisoformat(value["d"])
+    if "t" in value:
+        return time.fromisoformat(value["t"])
+    if "td" in value:
+        return timedelta(seconds=value["td"])
+    return None
 
 
 def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
@@ -163,7 +247,7 @@ def _child(argv: list[str]) -> int:
     else:
         answer = {
             "sheets": [
-                {"title": s["title"], "rows": [[n, [_encode(v) for v in values]] for n, values in s["rows"]]}
+                {"title": s["title"], "rows": [[n, list(map(_encode, values))] for n, values in s["rows"]]}
                 for s in sheets
             ]
         }
@@ -198,7 +282,7 @@ def scan_isolated(data: bytes, limits: Limits, *, seconds: float, memory_mb: int
     if "error" in answer:
         raise ScanFailed(str(answer["error"]))
     return [
-        {"title": str(s["title"]), "rows": [(int(n), tuple(_decode(v) for v in values)) for n, values in s["rows"]]}
+        {"title": str(s["title"]), "rows": [(int(n), tuple(map(_decode, values))) for n, values in s["rows"]]}
         for s in answer["sheets"]
     ]
 

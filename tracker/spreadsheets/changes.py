@@ -185,7 +185,9 @@ class Planner:
             return plan, [
                 self._problem(row, "code", _l("The No. %(code)s belongs to an item you cannot see.", code=item.code))
             ]
-        for name in row.data:
+        for name, value in row.data.items():
+            if name in TEXT_FIELDS and (getattr(item, name) or "") == value:
+                continue  # the usual unedited cell: equal before normalising, so equal after
             before, after = current_value(item, name), sheet_value(row, name)
             if before != after:
                 plan.data[name] = row.data[name]

@@ -80,6 +80,8 @@ class RowReader:
 
     def __init__(self, sheet: Sheet, event_year: int):
         self.sheet, self.event_year = sheet, event_year
+        self._keys, self._positions = tuple(sheet.columns), tuple(sheet.columns.values())
+        self._width = max(self._positions, default=-1) + 1
         self.groups: dict[str, WorkGroup] = {}
         self.groups_by_id: dict[int, WorkGroup] = {}
         for group in db.session.scalars(select(WorkGroup)).all():
@@ -105,11 +107,11 @@ class RowReader:
     def has(self, key: str) -> bool:
         return key in self.sheet.columns
 
-    def _value(self, values, key):
-        position = self.sheet.columns.get(key)
-        if position is None or position >= len(values):
-            return None
-        return values[position]
+    def _cells(self, values) -> dict:
+        """The row's values by column key (None past the row's last value)."""
+        if len(values) < self._width:
+            values = (*values, *[None] * (self._width - len(values)))
+        return dict(zip(self._keys, [values[position] for position in self._positions], strict=True))
 
     def read(self, number: int, values) -> tuple[SheetRow, list[Problem]]:
         problems: list[Problem] = []
@@ -119,14 +121,15 @@ class RowReader:
 
         row = SheetRow(row=number)
         data = row.data
-        code = cells.text(self._value(values, "code"))
+        cell = self._cells(values)
+        code = cells.text(cell.get("code"))
         if len(code) > TEXT_LIMITS["code"]:
             problem("code", _l("At most %(n)s characters (this has %(m)s).", n=TEXT_LIMITS["code"], m=len(code)))
         row.code = code
         for key, name in TEXT_COLUMNS.items():
             if not self.has(key):
                 continue
-            value = cells.text(self._value(values, key))
+            value = cells.text(cell.get(key))
             limit = TEXT_LIMITS[name]
             if len(value) > limit:
                 problem(key, _l("At most %(n)s characters (this has %(m)s).", n=limit, m=len(value)))
@@ -138,14 +141,14 @@ class RowReader:
             if not self.has(key):
                 continue
             try:
-                value = cells.vocabulary(key, self._value(values, key))
+                value = cells.vocabulary(key, cell.get(key))
             except cells.BadValue as bad:
                 problem(key, _l("Unknown value “%(value)s”.", value=str(bad)))
             else:
                 if value or key == "key_area":  # a blank kind or severity keeps what the item has
                     data[key] = value
         if self.has("source"):
-            source = cells.text(self._value(values, "source"))
+            source = cells.text(cell.get("source"))
             try:
                 data["source"] = cells.vocabulary("source", source) or ""
             except cells.BadValue:
@@ -154,7 +157,7 @@ class RowReader:
                 problem("source", _l("At most %(n)s characters.", n=TEXT_LIMITS["source"]))
         if self.has("confidential"):
             try:
-                data["is_confidential"] = bool(cells.vocabulary("confidential", self._value(values, "confidential")))
+                data["is_confidential"] = bool(cells.vocabulary("confidential", cell.get("confidential")))
             except cells.BadValue as bad:
                 problem("confidential", _l("Write 是 or 否 (yes or no), not “%(value)s”.", value=str(bad)))
 
@@ -162,33 +165,33 @@ class RowReader:
             if not self.has(key):
                 continue
             try:
-                data[key] = cells.parse_date(self._value(values, key), self.event_year)
+                data[key] = cells.parse_date(cell.get(key), self.event_year)
             except cells.BadValue as bad:
                 problem(key, _l("“%(value)s” is not a date (write 2026-05-20 or 2026年5月20日).", value=str(bad)))
 
-        row.group = self._group(self._value(values, "group"), problem)
+        row.group = self._group(cell.get("group"), problem)
         data["group_id"] = row.group.id if row.group else None
         if self.has("supporting"):
-            row.supporting = self._supporting(self._value(values, "supporting"), problem)
+            row.supporting = self._supporting(cell.get("supporting"), problem)
             data["supporting_group_ids"] = [g.id for g in row.supporting]
         if self.has("owner"):
-            row.owner = self._owner(self._value(values, "owner"), problem)
+            row.owner = self._owner(cell.get("owner"), problem)
             data["owner_id"] = row.owner.id if row.owner else None
         if self.has("milestone"):
-            milestone = self._milestone(self._value(values, "milestone"), problem)
+            milestone = self._milestone(cell.get("milestone"), problem)
             data["milestone_id"] = milestone.id if milestone else None
-        self._progress_columns(row, values, problem)
+        self._progress_columns(row, cell, problem)
         if problems:  # in the order the columns stand in the sheet, as a person reads the row
             order = {self.sheet.label(k): p for k, p in self.sheet.columns.items()}
             problems.sort(key=lambda p: order.get(p.column, -1))
         return row, problems
 
-    def _progress_columns(self, row: SheetRow, values, problem) -> None:
+    def _progress_columns(self, row: SheetRow, cell: dict, problem) -> None:
         try:
-            row.status = cells.vocabulary("status", self._value(values, "status"))
+            row.status = cells.vocabulary("status", cell.get("status"))
         except cells.BadValue as bad:
             problem("status", _l("Unknown status “%(value)s”.", value=str(bad)))
-        progress = self._value(values, "progress")
+        progress = cell.get("progress")
         if cells.text(progress):
             number = _whole_number(progress)
             if number is None or not 0 <= number <= 100:
@@ -197,10 +200,10 @@ class RowReader:
                 )
             else:
                 row.progress = number
-        row.note = cells.text(self._value(values, "latest_note"))
+        row.note = cells.text(cell.get("latest_note"))
         if len(row.note) > MAX_NOTE:
             problem("latest_note", _l("At most %(n)s characters.", n=MAX_NOTE))
-        version = self._value(values, "version")
+        version = cell.get("version")
         if cells.text(version):
             row.version = _whole_number(version)
             if row.version is None or row.version < 1:
