@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 import time_machine
 
+from tests.app.test_route_matrix import USERNAMES
 from tests.factories import NOW, login
-from tests.test_route_matrix import USERNAMES
 from tracker.api import services as tokens
 from tracker.auth.models import User
 from tracker.extensions import db

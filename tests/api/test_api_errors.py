@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.test_api import make_tokens
+from tests.api.test_api import make_tokens
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry
 

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_api import make_tokens
+from tests.api.test_api import make_tokens
 from tracker.api.openapi import PREFIX, document
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

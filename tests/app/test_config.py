@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tracker.config import DefaultConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _is_config(node: ast.expr) -> bool:

@@ -34,7 +34,7 @@ from tracker.reminders.models import Delivery, Notification
 
 pytestmark = pytest.mark.slow  # crash
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 WRITERS = 4

@@ -10,7 +10,7 @@ import pytest
 
 from tracker.config import DefaultConfig
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # Framework settings with fixed values that operators do not change.
 FIXED = {

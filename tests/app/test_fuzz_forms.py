@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from tests.app.test_route_matrix import TABLE, _fill, _ids
 from tests.factories import login
-from tests.test_route_matrix import TABLE, _fill, _ids
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.items.models import Item, LedgerEntry

@@ -23,7 +23,7 @@ from tracker.event.models import Event
 from tracker.extensions import db
 from tracker.i18n import RECOMPILE, TRANSLATIONS, stale_catalogs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES = ("zh_CN", "en")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}
 
@@ -281,7 +281,7 @@ def test_compiled_catalogs_match_their_sources():
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_no_message_is_in_a_catalog_twice(locale):
     """Catalogs merge by union across branches; a message added twice would stop msgfmt."""
-    text = (Path(__file__).parents[1] / f"tracker/translations/{locale}/LC_MESSAGES/messages.po").read_text()
+    text = (Path(__file__).parents[2] / f"tracker/translations/{locale}/LC_MESSAGES/messages.po").read_text()
     ids = [m for m in re.findall(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', text, re.M) if m != '""']
     twice = sorted({m for m in ids if ids.count(m) > 1})
     assert not twice, f"remove the later copy of: {twice[:5]}"

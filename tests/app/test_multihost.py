@@ -139,7 +139,7 @@ def test_evidence_uploaded_through_one_host_downloads_through_the_other(cluster,
 
 
 def test_an_import_previewed_on_one_host_is_confirmed_on_the_other(cluster, people):
-    from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
+    from tests.spreadsheets.test_spreadsheets_import import HEADER_ZH, row, xlsx
 
     lead = next(p for p in people if p["role"] == "lead" and p["group"] == "SA")
     on_a, on_b = cluster.host_url(0), cluster.host_url(1)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.conftest import PG_URL, pg_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

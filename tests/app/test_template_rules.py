@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # ``current_user.role in ('admin', …)``, ``user.role == 'admin'``, ``item.status in ('open', …)``:
 # ask permissions (may_create_items, can_administer …) or the item (is_open, is_finished, is_overdue).
 RE_ENCODED = re.compile(r"\.role\s*(==|!=|in\b|not\s+in\b)|\bitem\.status\s*(==|!=|in\b|not\s+in\b)")

@@ -13,10 +13,10 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
+from tests.app.test_route_matrix import TABLE, USERNAMES, _fill, _ids
 from tests.factories import NOW, PASSWORD, login
 from tests.routes import ANY_OK, Route
-from tests.test_import_uploads import upload
-from tests.test_route_matrix import TABLE, USERNAMES, _fill, _ids
+from tests.spreadsheets.test_import_uploads import upload
 from tracker.api.services import create_token
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User

@@ -3,8 +3,8 @@
 import time_machine
 from sqlalchemy import select
 
+from tests.api.test_api import make_tokens
 from tests.factories import NOW
-from tests.test_api import make_tokens
 from tracker import create_app
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup

@@ -238,7 +238,7 @@ def test_moments_are_increasing_and_never_after_now():
 
 def _declared_get_pages() -> dict[str, dict]:
     """The route table's expectations for GET pages without URL parameters, by path."""
-    from tests.test_route_matrix import TABLE
+    from tests.app.test_route_matrix import TABLE
 
     return {row.path: row.expect for row in TABLE if row.method == "GET" and "{" not in row.path}
 

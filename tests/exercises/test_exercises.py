@@ -391,7 +391,7 @@ def test_planning_form_shows_errors_and_keeps_what_was_typed(app, world):
 
 
 def test_user_acceptance_through_the_api(app, world):
-    from tests.test_api import Api, make_tokens
+    from tests.api.test_api import Api, make_tokens
 
     secrets = make_tokens(app)
     client = app.test_client()

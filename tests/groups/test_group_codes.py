@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from tests.api.test_api import make_tokens
 from tests.factories import NOW, login
-from tests.test_api import make_tokens
 from tracker.auth.models import User
 from tracker.calendar import services
 from tracker.extensions import db

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.api.test_api import Api, make_tokens
 from tests.factories import NOW, login
-from tests.test_api import Api, make_tokens
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.extensions import db

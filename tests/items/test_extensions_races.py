@@ -12,8 +12,8 @@ from datetime import date
 import pytest
 import time_machine
 
+from tests.api.test_api import make_tokens
 from tests.factories import NOW, make_item
-from tests.test_api import make_tokens
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup

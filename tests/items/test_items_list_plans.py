@@ -11,8 +11,8 @@ import re
 import pytest
 from sqlalchemy import select, text
 
+from tests.board.test_board_queries import add_items
 from tests.factories import NOW
-from tests.test_board_queries import add_items
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items.queries import ItemFilters, filtered_items

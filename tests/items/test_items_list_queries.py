@@ -7,9 +7,9 @@ import time_machine
 from sqlalchemy import select
 
 from tests import factories
+from tests.api.test_api import make_tokens
+from tests.board.test_board_queries import add_items, counted
 from tests.factories import NOW
-from tests.test_api import make_tokens
-from tests.test_board_queries import add_items, counted
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import services

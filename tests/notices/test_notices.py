@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from sqlalchemy import delete, event, func, select
 
+from tests.api.test_api import Api, make_tokens
 from tests.factories import NOW, login, make_item, make_notice
-from tests.test_api import Api, make_tokens
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from tests.factories import NOW
-from tests.test_reminders_delivery import SmtpServer, local, prepare, rows, run_at, subject
+from tests.reminders.test_reminders_delivery import SmtpServer, local, prepare, rows, run_at, subject
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items.models import Item

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from tests import factories
 from tests.factories import login
-from tests.test_reminders_delivery import Receiver, SmtpServer, prepare, subject
+from tests.reminders.test_reminders_delivery import Receiver, SmtpServer, prepare, subject
 from tracker.auth.models import User
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -350,7 +350,7 @@ def test_two_workers_deliver_each_event_once(app, client, ready, mail):
     owned = w.items["owned"]
     transition(client, "member", owned.id, "start")
     transition(client, "member", owned.id, "submit")
-    from tests.test_reminders_concurrency import in_threads
+    from tests.reminders.test_reminders_concurrency import in_threads
 
     def work():
         workflow_sender.send_due(LATER, "Asia/Shanghai", reminder_services.policy())
@@ -423,7 +423,7 @@ def test_daily_digest_lists_yesterdays_events_on_my_items(app, client, ready):
     owned = w.items["owned"]
     act(client, "lead", "post", f"/api/v1/items/{owned.id}/ledger", json={"note": "昨天的进展"})
     with app.app_context():
-        from tests.test_reminders_delivery import local
+        from tests.reminders.test_reminders_delivery import local
 
         result = send(local(T.date() + timedelta(days=1), hour=9))
         assert result["queued"][rules.ACTIVITY_DIGEST] >= 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests import factories
-from tests.test_reminders_delivery import DEADLINE, local, prepare, rows
+from tests.reminders.test_reminders_delivery import DEADLINE, local, prepare, rows
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
@@ -24,7 +24,7 @@ TODAY = DEADLINE - timedelta(days=3)
 
 @pytest.fixture
 def mail():
-    from tests.test_reminders_delivery import SmtpServer
+    from tests.reminders.test_reminders_delivery import SmtpServer
 
     server = SmtpServer()
     server.start()

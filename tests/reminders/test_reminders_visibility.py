@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from tests import factories
-from tests import test_reminders_delivery as delivery
-from tests.test_reminders_delivery import DEADLINE, local, prepare, rows, run_at
+from tests.reminders import test_reminders_delivery as delivery
+from tests.reminders.test_reminders_delivery import DEADLINE, local, prepare, rows, run_at
 from tracker import permissions
 from tracker.auth.models import User
 from tracker.extensions import db

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import NOW, login
-from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
+from tests.spreadsheets.test_spreadsheets_import import HEADER_ZH, row, xlsx
 from tracker.extensions import db
 from tracker.files.store import store
 from tracker.items.models import Item

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 
 from tests.factories import NOW, login
-from tests.test_spreadsheets_import import HEADER_ZH, row, xlsx
+from tests.spreadsheets.test_spreadsheets_import import HEADER_ZH, row, xlsx
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.spreadsheets import importer
