@@ -4,6 +4,7 @@ The suite runs on SQLite by default and on PostgreSQL when
 TRACKER_TEST_DATABASE_URL is set (each xdist worker gets its own database).
 """
 
+import functools
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.relative_to(HERE).as_posix().startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+    if PG_URL:  # the second pass: what touches no database already ran on SQLite
+        once = [item for item in items if not _touches_the_database(item)]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = [item for item in items if item not in set(once)]
+
+
+def _touches_the_database(item) -> bool:
+    """Asks for the test database (``database_url``, through ``app``, ``client``, ``world``...) or
+    makes a PostgreSQL one of its own; anything else runs the same whatever the database."""
+    return "database_url" in getattr(item, "fixturenames", ()) or _makes_its_own_database(item.path)
+
+
+@functools.cache
+def _makes_its_own_database(path: Path) -> bool:
+    source = path.read_text(encoding="utf-8")
+    return any(name in source for name in ("PG_URL", "pg_database", "TRACKER_TEST_DATABASE_URL"))
 
 
 @contextmanager
