@@ -30,6 +30,7 @@ SLOW = (
     "app/test_multihost.py",  # nginx, two hosts, two schedulers and a soak
     "app/test_db_restart.py",
     "app/test_production_start.py",  # a copy of the checkout started as the README says
+    "demo/test_demo.py",  # the whole demo data set, loaded for nearly every test
     "items/test_concurrency.py",
     "items/test_extensions_races.py",
     "notices/test_notices_concurrency.py",
