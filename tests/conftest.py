@@ -4,8 +4,10 @@ The suite runs on SQLite by default and on PostgreSQL when
 TRACKER_TEST_DATABASE_URL is set (each xdist worker gets its own database).
 """
 
+import functools
 import os
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -16,6 +18,48 @@ from tracker import create_app
 from tracker.extensions import db
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
+HERE = Path(__file__).parent
+
+# Marked slow by where they live, so a new test there is slow too: ``pytest -m "not slow" -n 2``
+# is the inner loop and leaves them out; CI runs everything.
+SLOW = (
+    "browser/",  # Chromium drives the real app
+    "app/test_crash.py",  # kill -9 of gunicorn workers, the server and the scheduler
+    "app/test_fuzz_forms.py",  # hypothesis over every form and query parameter
+    "app/test_upgrades.py",  # a database built at every earlier revision, upgraded
+    "app/test_multihost.py",  # nginx, two hosts, two schedulers and a soak
+    "app/test_db_restart.py",
+    "app/test_production_start.py",  # a copy of the checkout started as the README says
+    "demo/test_demo.py",  # the whole demo data set, loaded for nearly every test
+    "items/test_concurrency.py",
+    "items/test_extensions_races.py",
+    "notices/test_notices_concurrency.py",
+    "reminders/test_reminders_concurrency.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.relative_to(HERE).as_posix().startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+    if PG_URL:  # the second pass: what touches no database already ran on SQLite
+        once = [item for item in items if not _touches_the_database(item)]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            skipped = set(once)
+            items[:] = [item for item in items if item not in skipped]
+
+
+def _touches_the_database(item) -> bool:
+    """Asks for the test database (``database_url``, through ``app``, ``client``, ``world``...) or
+    makes a PostgreSQL one of its own; anything else runs the same whatever the database."""
+    return "database_url" in getattr(item, "fixturenames", ()) or _makes_its_own_database(item.path)
+
+
+@functools.cache
+def _makes_its_own_database(path: Path) -> bool:
+    source = path.read_text(encoding="utf-8")
+    return any(name in source for name in ("PG_URL", "pg_database", "TRACKER_TEST_DATABASE_URL"))
 
 
 @contextmanager

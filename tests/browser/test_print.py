@@ -72,20 +72,24 @@ def _demo_with_thirty_groups():
             )
 
 
+@pytest.fixture(scope="module")
+def thirty_groups_server(tmp_path_factory):
+    """Built once for both languages: the tests only read it."""
+    with live_server(tmp_path_factory.mktemp("thirty"), _demo_with_thirty_groups) as server:
+        yield server
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
-def test_the_wall_chart_of_thirty_groups_still_prints_on_one_sheet(browser, tmp_path, locale):
+def test_the_wall_chart_of_thirty_groups_still_prints_on_one_sheet(browser, thirty_groups_server, locale):
     t = T(locale)
-    with live_server(tmp_path, _demo_with_thirty_groups) as server:
-        page = committee_page(browser, server, t)
-        page.goto("/board")
-        groups = page.get_by_role(
-            "table", name=t("Items per work group and status; every number opens the list behind it")
-        )
-        expect(groups.locator("tbody tr")).to_have_count(30)
-        reader = printed(page)
-        assert paper(reader) == {A3_LANDSCAPE}
-        assert len(reader.pages) == 1
+    page = committee_page(browser, thirty_groups_server, t)
+    page.goto("/board")
+    groups = page.get_by_role("table", name=t("Items per work group and status; every number opens the list behind it"))
+    expect(groups.locator("tbody tr")).to_have_count(30)
+    reader = printed(page)
+    assert paper(reader) == {A3_LANDSCAPE}
+    assert len(reader.pages) == 1
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])

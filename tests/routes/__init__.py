@@ -1,7 +1,7 @@
 """The declared route table: every route × role, with the status each role must get.
 
 Each area keeps its rows in its own module here; ``ALL`` joins them into the one
-table that ``tests/test_route_matrix.py`` walks. A route with no row fails the suite.
+table that ``tests/app/test_route_matrix.py`` walks. A route with no row fails the suite.
 
 A row: ``Route(endpoint, method, path, expect)`` where ``path`` is a format string
 filled from the world fixture's ids (``{owned}``, ``{other_group}``, ``{confidential}``,

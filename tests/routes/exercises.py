@@ -3,7 +3,7 @@
 Rows run in order on one world per role: the admin, the committee and the CG lead plan
 exercise 1 (a user acceptance of CG with the shipped accessible-venue checklist, whose
 first check is 1), then reach its pages; for every other role exercise 1 does not exist.
-The invited external tester and the group member are walked in tests/test_exercises.py.
+The invited external tester and the group member are walked in tests/exercises/test_exercises.py.
 """
 
 from tests.routes import ANY_OK, DENIED, OK, Route, roles

@@ -3,7 +3,7 @@
 Rows run in order on one world per role, so a request made by an earlier row exists
 for the decision rows: as the lead, request 1 (API) and 2 (page) exist and a lead may
 not decide them (403); roles that could not request find no request to decide (404).
-The committee's and admins' decisions are walked in tests/test_extensions.py.
+The committee's and admins' decisions are walked in tests/items/test_extensions.py.
 """
 
 from tests.routes import ANY_OK, DENIED, LOGIN, NOT_FOUND, OK, Route, roles

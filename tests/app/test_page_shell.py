@@ -1,0 +1,138 @@
+"""The signed-in page shell reads little, and every read is fresh on the very next request.
+
+The user, their groups and the two-factor rule come in one statement; the event with the
+data version in one; the header's to-do and unread counts in one. Nothing of it is kept
+between requests, so a change made by another worker shows on this one's next page.
+"""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from tests.board.test_board_queries import NOW as BOARD_NOW
+from tests.board.test_board_queries import add_milestone, counted
+from tests.factories import NOW, login
+from tracker import create_app
+from tracker.auth import two_factor
+from tracker.auth.models import User
+from tracker.board import services as board
+from tracker.event.models import Event
+from tracker.extensions import db
+from tracker.groups.models import WorkGroup
+from tracker.items.models import Item
+from tracker.lists.queries import milestone_readiness
+from tracker.notify import inbox
+from tracker.outbox.models import Notification
+
+
+@contextmanager
+def elsewhere(config):
+    """Another worker: its own app and caches, the same database."""
+    other = create_app(dict(config))
+    with other.app_context():
+        yield
+        db.session.commit()
+        db.engine.dispose()
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    login(client, username)
+    assert client.get("/board").status_code == 200
+    return client
+
+
+def header(client) -> tuple[int, int]:
+    page = client.get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    to_do = re.search(r'<span class="nav-count">(\d+) to do</span>', page).group(1)
+    unread = re.search(r'<span class="bell-count">(\d+) unread</span>', page).group(1)
+    return int(to_do), int(unread)
+
+
+def test_a_user_disabled_elsewhere_is_signed_out_on_the_next_request(app, world, config):
+    client = signed_in(app, "member")
+    with elsewhere(config):
+        db.session.get(User, world.member.id).is_active_account = False
+    response = client.get("/board")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_signing_out_elsewhere_ends_this_session_on_the_next_request(app, world, config):
+    client = signed_in(app, "member")
+    with elsewhere(config):
+        db.session.get(User, world.member.id).end_sessions()
+    response = client.get("/board")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_two_factor_required_elsewhere_applies_on_the_next_request(app, world, config):
+    client = signed_in(app, "committee")
+    with elsewhere(config):
+        two_factor.set_required(True)
+    response = client.get("/board")
+    assert response.status_code == 302 and "/account/2fa" in response.headers["Location"]
+    assert client.get("/api/v1/board").status_code == 403
+
+
+def test_joining_a_group_elsewhere_shows_its_confidential_items_on_the_next_board(app, world, config, frozen_now):
+    client = signed_in(app, "member")
+    before = client.get("/api/v1/board").get_json()["totals"]["total"]
+    with elsewhere(config):
+        group = db.session.get(WorkGroup, world.js.id)
+        group.members.append(db.session.get(User, world.member.id))
+    after = client.get("/api/v1/board").get_json()["totals"]["total"]
+    assert after == before + 1  # the other group's confidential item
+
+
+def test_an_event_renamed_elsewhere_shows_on_the_next_board(app, world, config):
+    client = signed_in(app, "member")
+    with elsewhere(config):
+        db.session.scalars(select(Event)).one().name = "第十二届残运会"
+    assert "第十二届残运会" in client.get("/board").get_data(as_text=True)
+
+
+def test_a_new_notification_rings_the_bell_on_the_next_page(app, world, config):
+    client = signed_in(app, "member")
+    assert header(client)[1] == 0
+    with elsewhere(config):
+        db.session.add(Notification(user_id=world.member.id, rule="before-3", subject="提醒", body="", url="/"))
+    assert header(client)[1] == 1
+
+
+def test_a_new_to_do_counts_in_the_navigation_on_the_next_page(app, world, config, frozen_now):
+    client = signed_in(app, "committee")
+    waiting = header(client)[0]
+    with elsewhere(config):
+        db.session.get(Item, world.items["owned"].id).status = "submitted"
+    assert header(client)[0] == waiting + 1
+
+
+def test_the_header_counts_are_one_statement(app, world):
+    client = signed_in(app, "member")
+    with counted(app) as statements:
+        client.get("/board")
+    assert sum("FROM notification" in s for s in statements) == 1
+    assert [s for s in statements if "FROM notification" in s][0].count("FROM item") >= 3  # the to-do sections
+
+
+@pytest.mark.parametrize("username", ["admin", "committee", "lead", "member", "otherlead", "external"])
+def test_the_navigation_count_is_the_sum_of_the_inbox_sections(app, world, username):
+    with app.test_request_context():
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        today = NOW.date()
+        sections = inbox.sections(user, today, limit=0)
+        assert db.session.scalar(select(inbox.waiting(user, today))) == sum(s.count for s in sections)
+
+
+@pytest.mark.parametrize("username", ["committee", "member", "external"])
+def test_the_boards_milestones_count_as_the_milestone_page_does(app, world, username):
+    add_milestone(app)
+    with time_machine.travel(BOARD_NOW, tick=False), app.test_request_context():
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        scope = board.scope(user, BOARD_NOW)
+        readiness = milestone_readiness(user, scope.event.id, scope.today)
+        shown = {m.id: (m.open_items, m.overdue) for m in board.board(scope).milestones}
+    assert shown and shown == {m: readiness.get(m, (0, 0)) for m in shown}
