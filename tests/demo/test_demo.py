@@ -2,13 +2,17 @@
 its history is a valid ledger, and every page renders for every demo role."""
 
 import re
+import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from tests.conftest import make_config
 from tests.factories import NOW, login
+from tracker import create_app
 from tracker.auth.models import User
 from tracker.clock import local_date
 from tracker.demo.dataset import LIGHTS, Placement, dataset, moments
@@ -27,12 +31,40 @@ DEMO_ROLES = ("admin", "committee", "lead", "member", "external")
 CORE_PAGES = ("/", "/problems", "/responsibilities", "/ledger", "/milestones")
 
 
-@pytest.fixture
-def demo(app, frozen_now):
-    """The demo loaded at the data set's as-of moment; returns the sign-ins by role."""
-    with app.app_context():
-        accounts = load_demo(now=frozen_now)
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory, pg_url):
+    """On SQLite the demo is loaded once per module into a file each test copies (PostgreSQL: None)."""
+    if pg_url:
+        return None
+    folder = tmp_path_factory.mktemp("demo")
+    app = create_app(make_config(f"sqlite:///{folder / 'demo.db'}", folder))
+    with time_machine.travel(NOW, tick=False), app.app_context():
+        db.create_all()
+        accounts = load_demo(now=NOW)
         db.session.commit()
+        db.engine.dispose()
+    return folder / "demo.db", accounts
+
+
+@pytest.fixture
+def database_url(request, pg_url, tmp_path):
+    """The test's own database; a copy of the loaded demo for tests that ask for it, on SQLite."""
+    if pg_url:
+        return pg_url
+    if "demo" in request.fixturenames:
+        shutil.copyfile(request.getfixturevalue("demo_template")[0], tmp_path / "test.db")
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def demo(app, frozen_now, demo_template):
+    """The demo loaded at the data set's as-of moment; returns the sign-ins by role."""
+    if demo_template:
+        accounts = demo_template[1]
+    else:
+        with app.app_context():
+            accounts = load_demo(now=frozen_now)
+            db.session.commit()
     return {role: (username, password) for username, password, role in accounts}
 
 
