@@ -18,6 +18,7 @@ the reader. That cache is bounded by entries and by size, ``RENDERED_BYTES`` per
 """
 
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,24 +46,27 @@ class Bounded:
     def __init__(self, entries: int, size: int | None = None):
         self.entries, self.size, self.used = entries, size, 0
         self.values: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()  # a threaded server (run.py) shares one per process
 
     def get(self, key, compute: Callable, seconds: float, weigh: Callable = lambda _value: 0):
         clock = time.monotonic()
-        hit = self.values.get(key)
-        if hit is not None and hit[0] > clock:
-            self.values.move_to_end(key)
-            return hit[1]
+        with self.lock:
+            hit = self.values.get(key)
+            if hit is not None and hit[0] > clock:
+                self.values.move_to_end(key)
+                return hit[1]
         value = compute()
         if value is None:  # nothing to keep
             return None
-        self._drop(key)
         weight = weigh(value)
         if self.size is not None and weight > self.size:
             return value
-        self.values[key] = (clock + seconds, value, weight)
-        self.used += weight
-        while len(self.values) > self.entries or (self.size is not None and self.used > self.size):
-            self._drop(next(iter(self.values)))
+        with self.lock:
+            self._drop(key)
+            self.values[key] = (clock + seconds, value, weight)
+            self.used += weight
+            while len(self.values) > self.entries or (self.size is not None and self.used > self.size):
+                self._drop(next(iter(self.values)))
         return value
 
     def _drop(self, key) -> None:
@@ -71,8 +75,9 @@ class Bounded:
             self.used -= old[2]
 
     def clear(self) -> None:
-        self.values.clear()
-        self.used = 0
+        with self.lock:
+            self.values.clear()
+            self.used = 0
 
 
 @dataclass(frozen=True)
