@@ -50,7 +50,7 @@ class DefaultConfig:
     # disk on SQLite. `flask --app tracker files migrate` moves disk files into the database.
     FILE_STORE = None
     ITEMS_PER_PAGE = 50
-    # How long a process may show a list page from before a rename of a person, group or milestone.
+    # How long a process keeps a list page (any change makes a new one at once): bounds memory, not freshness.
     LIST_CACHE_SECONDS = 60
     # Lights (红黄绿灯): percentage points of lag, days before the deadline.
     LIGHT_RED_LAG = 30

@@ -6,6 +6,8 @@ from sqlalchemy import select
 from tests.api.test_api import make_tokens
 from tests.factories import NOW, login
 from tracker.auth.models import User
+from tracker.auth.users import save_user
+from tracker.board import cache as board_cache
 from tracker.extensions import db
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
@@ -81,6 +83,38 @@ def test_a_group_rename_shows_at_once(app, client, world, path):
     page = _page(client, path)
     assert "场馆与无障碍组" in page
     assert "场馆建设与无障碍环境组" not in page
+
+
+def test_a_renamed_person_shows_and_is_found_at_once(app, client, world):
+    login(client, "committee")
+    assert "坡道整改" not in _page(client, "/responsibilities?owner=吴静新")  # nobody has that name yet
+    with app.app_context():
+        member = db.session.get(User, world.member.id)
+        admin = db.session.get(User, world.admin.id)
+        data = {
+            "username": member.username,
+            "display_name": "吴静新",
+            "role": member.role,
+            "email": member.email,
+            "is_active_account": True,
+            "group_ids": [g.id for g in member.groups],
+        }
+        save_user(member, data, actor=admin, now=NOW)
+        db.session.commit()
+    assert "吴静新" in _page(client, "/responsibilities")
+    assert "坡道整改" in _page(client, "/responsibilities?owner=吴静新")
+
+
+def test_a_persons_activity_keeps_the_cached_lists(app, client, world):
+    login(client, "committee")
+    _page(client, "/problems")
+    with app.app_context():
+        version = board_cache.data_version()
+        member = db.session.get(User, world.member.id)
+        member.seen_at = NOW  # what every signed-in request writes once a minute
+        member.failed_logins = 1
+        db.session.commit()
+        assert board_cache.data_version() == version
 
 
 def _join_group(app, username: str, group_id: int) -> None:

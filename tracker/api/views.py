@@ -154,16 +154,17 @@ def list_items():
     page, per_page = _page()
     today = local_today(utcnow())
     actor = auth.actor()
+    version = board_cache.data_version()
 
     def body() -> str:
-        found = list_pages.page_ids(actor, filters, today, page, per_page)
+        found = list_pages.page_ids(actor, filters, today, page, per_page, version=version)
         rows = [shapes.item_json(i, today) for i in list_pages.load(found.ids, Item.supporting_groups)]
         return current_app.json.dumps(shapes.page_json(rows, found.total, page, per_page)) + "\n"
 
     if list_pages.cacheable(filters):
         # The items and the reference data (group codes, the working days behind the warnings),
         # the day, the language, the reader, the filters and the page: all the body depends on.
-        key = ("api", board_cache.data_version(), today, str(get_locale()), list_pages.viewer(actor))
+        key = ("api", version, today, str(get_locale()), list_pages.viewer(actor))
         text = list_pages.rendered((*key, astuple(filters), page, per_page), body)
     else:
         text = body()

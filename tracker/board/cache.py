@@ -6,15 +6,17 @@ in any process gives every process a new key and nobody has to clear anything:
 
 - the ledger head: every change to an item appends to the ledger;
 - the reference version: bumped by any flush that adds, changes or deletes the
-  event, a work group, a milestone or a working day, whichever door made it.
+  event, a work group, a milestone or a working day, or renames a person, whichever
+  door made it.
 """
 
 import time
 
 from flask import current_app
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, inspect, select, update
 
+from tracker.auth.models import User
 from tracker.board.models import ReferenceVersion
 from tracker.event.models import Event
 from tracker.extensions import db
@@ -24,6 +26,7 @@ from tracker.milestones.models import Milestone
 from tracker.workdays.models import WorkingDay
 
 REFERENCE_MODELS = (Event, WorkGroup, Milestone, WorkingDay)
+SHOWN_USER_FIELDS = ("display_name", "username")
 CACHE_LIMIT = 512
 
 
@@ -45,9 +48,16 @@ def data_version() -> tuple:
     return tuple(db.session.execute(select(*version_columns())).one())
 
 
+def _changes_reference(obj) -> bool:
+    if isinstance(obj, REFERENCE_MODELS):
+        return True
+    # A person's name shows in lists and the owner filter matches it; their other columns
+    # (the last activity, written every minute) must not empty every cache.
+    return isinstance(obj, User) and any(inspect(obj).attrs[name].history.has_changes() for name in SHOWN_USER_FIELDS)
+
+
 def _bump_on_reference_change(session, _flush_context, _instances) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if not any(isinstance(obj, REFERENCE_MODELS) for obj in changed):
+    if not any(_changes_reference(obj) for obj in (*session.new, *session.dirty, *session.deleted)):
         return
     connection = session.connection()
     table = ReferenceVersion.__table__

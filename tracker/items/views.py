@@ -56,9 +56,10 @@ def _list(view: str):
     per_page = current_app.config["ITEMS_PER_PAGE"]
     template, title = LISTS[view]
     last = []
+    version = board_cache.data_version()
 
     def render() -> str | None:
-        found = list_pages.page_ids(current_user, filters, today, page, per_page)
+        found = list_pages.page_ids(current_user, filters, today, page, per_page, version=version)
         if page > found.last_page(per_page):  # nothing to show, nor to keep
             last.append(found.last_page(per_page))
             return None
@@ -81,7 +82,7 @@ def _list(view: str):
         # see and do (their id, role and groups), the filters and the page.
         key = (
             view,
-            board_cache.data_version(),
+            version,
             today,
             str(get_locale()),
             request.script_root,

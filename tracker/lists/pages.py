@@ -2,11 +2,12 @@
 
 A page costs the same whatever the data size: which item ids are on it and how many
 items match are cached in each process per (data version, event-local date, the
-reader's visibility, the filters, the page). The data version is the ledger head,
-and every change to an item appends to the ledger in the same transaction, so a total
-or a page is never served from before a write, in any process. Names of people, groups
-and milestones (which the search and the owner filter also read) show within
-``LIST_CACHE_SECONDS``. This cache holds ids only, at most ``CACHE_LIMIT`` pages.
+reader's visibility, the filters, the page). The data version is the ledger head and
+the board's reference version (groups, milestones, the event, working days, people's
+names, which the group, milestone and owner filters match), both written in the same
+transaction as the change, so a total or a page is never served from before a write,
+in any process. This cache holds ids only, at most ``CACHE_LIMIT`` pages, each for at
+most ``LIST_CACHE_SECONDS``.
 
 A cache miss is two indexed queries: the count, and the page read off the index that
 matches the order (see ``Item.__table_args__``).
@@ -31,7 +32,6 @@ from sqlalchemy.orm import selectinload
 
 from tracker import permissions
 from tracker.extensions import db
-from tracker.items.ledger import data_version
 from tracker.items.models import Item
 from tracker.lists.queries import ItemFilters, filtered_items
 
@@ -89,11 +89,14 @@ class PageIds:
         return max((self.total + per_page - 1) // per_page, 1)
 
 
-def page_ids(user, filters: ItemFilters, today: date, page: int, per_page: int) -> PageIds:
-    """The ids on ``page`` of the filtered list, in order, and how many items match in all."""
+def page_ids(user, filters: ItemFilters, today: date, page: int, per_page: int, *, version: tuple) -> PageIds:
+    """The ids on ``page`` of the filtered list, in order, and how many items match in all.
+
+    ``version`` is the data version the page is read at (``board.cache.data_version()``:
+    the items, and the names and codes of groups, milestones and people the filters match)."""
     if not cacheable(filters):
         return _query(user, filters, today, page, per_page)
-    key = (data_version(), today, permissions.visibility_scope(user), astuple(filters), page, per_page)
+    key = (version, today, permissions.visibility_scope(user), astuple(filters), page, per_page)
     cache = current_app.extensions.setdefault("list_pages", Bounded(CACHE_LIMIT))
     return cache.get(key, lambda: _query(user, filters, today, page, per_page), _seconds())
 
@@ -110,7 +113,7 @@ def viewer(user) -> tuple:
 
 def rendered(key: tuple, render: Callable[[], str]) -> str:
     """``render()``, kept in this process for ``key``, which must name all it depends on
-    (the data version among them); names of people show within ``LIST_CACHE_SECONDS``."""
+    (the data version among them)."""
     cache = current_app.extensions.setdefault("list_rendered", Bounded(RENDERED_LIMIT, RENDERED_BYTES))
     return cache.get(key, render, _seconds(), weigh=sys.getsizeof)
 
