@@ -25,6 +25,12 @@ TEXT_FIELDS = ("title", "description", "measures", "acceptance_criteria", "venue
 # Steps to a final status come after the edits (a closed item cannot be edited);
 # any other step comes first (reopen, then edit).
 FINAL = ("closed", "cancelled")
+# The item fields a sheet row may change (the row reader's ``data`` keys).
+COMPARED = (
+    *TEXT_FIELDS,
+    *("kind", "severity", "key_area", "is_confidential", "deadline", "found_on"),
+    *("group_id", "supporting_group_ids", "owner_id", "milestone_id"),
+)
 
 
 @dataclass
@@ -50,12 +56,20 @@ def norm_text(value) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value or "")).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def current_value(item: Item, name: str):
-    value = getattr(item, name) if name != "supporting_group_ids" else None
+class Existing:
+    """An existing item as the check reads it: the compared columns as plain attributes, no ORM object.
+
+    ``supporting_group_ids`` holds its supporting groups' ids (without its own group), sorted.
+    """
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def current_value(item: Existing, name: str):
+    value = getattr(item, name)
     if name in TEXT_FIELDS:
         return norm_text(value)
-    if name == "supporting_group_ids":
-        return sorted(g.id for g in item.supporting_groups if g.id != item.group_id)
     return value
 
 
@@ -100,7 +114,8 @@ class RowPlan:
     kind: str  # new, update, unchanged, conflict, kept (a conflict settled by keeping the newer), error
     code: str  # the 编号 it has or will get
     sheet: SheetRow
-    item: Item | None = None
+    # The existing item: its compared columns as a plain row while checking, the Item when applying.
+    item: Item | Existing | None = None
     data: dict = field(default_factory=dict)  # new: the item's fields; update: only the changed ones
     changes: list[Change] = field(default_factory=list)
     steps: Steps = field(default_factory=Steps)
@@ -178,15 +193,16 @@ class Planner:
             plan.kind = "error"
         return plan, problems
 
-    def update(self, row: SheetRow, item: Item, latest_note: str):
+    def update(self, row: SheetRow, item: Existing, latest_note: str):
         plan = RowPlan(row.row, "update", item.code, row, item)
         if not permissions.can_view_item(self.actor, item):
             plan.kind = "error"
             return plan, [
                 self._problem(row, "code", _l("The No. %(code)s belongs to an item you cannot see.", code=item.code))
             ]
+        values = item.__dict__
         for name, value in row.data.items():
-            if name in TEXT_FIELDS and (getattr(item, name) or "") == value:
+            if values[name] == value and name != "supporting_group_ids":
                 continue  # the usual unedited cell: equal before normalising, so equal after
             before, after = current_value(item, name), sheet_value(row, name)
             if before != after:
@@ -235,7 +251,7 @@ class Planner:
             plan.kind = "error"
         return plan, problems
 
-    def _edits(self, plan, item: Item) -> list[Problem]:
+    def _edits(self, plan, item: Existing) -> list[Problem]:
         row, data = plan.sheet, plan.data
         if not data:
             return []
@@ -246,7 +262,7 @@ class Planner:
             if editable_status in FINAL:
                 message = _l("A closed or cancelled item cannot be edited (reopening it is the committee's step).")
             else:
-                message = _l("You may not change items of %(code)s.", code=item.group.code)
+                message = _l("You may not change items of %(code)s.", code=self.reader.groups_by_id[item.group_id].code)
             return [self._problem(row, first, message)]
         problems = []
         if "group_id" in data and not (

@@ -10,7 +10,7 @@ the services refuse raises ``ImportRejected`` and the caller rolls back.
 Callers commit.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +28,7 @@ from tracker.event.services import current_event, local_today
 from tracker.extensions import db
 from tracker.groups.models import WorkGroup
 from tracker.items import codes, events, ledger, services
-from tracker.items.models import ImportBatch, Item, LedgerEntry
+from tracker.items.models import ImportBatch, Item, LedgerEntry, item_supporting_group
 from tracker.milestones.models import Milestone
 from tracker.spreadsheets import changes as diff
 from tracker.spreadsheets.changes import RowPlan
@@ -37,9 +37,23 @@ from tracker.spreadsheets.reader import Sheet, SheetError, read_sheet
 from tracker.spreadsheets.rows import FIELD_COLUMNS, Problem, RowReader
 
 CHUNK = 5000  # stay under the databases' bound-parameter limits
+# What the check reads of an existing item: the fields a row may change and what the rules ask.
+ITEM_COLUMNS = (
+    *(name for name in diff.COMPARED if name != "supporting_group_ids"),
+    *("id", "code", "version", "status", "progress", "submitted_by_id"),
+)
 KINDS = ("new", "update", "unchanged", "conflict", "kept", "error")
 
-__all__ = ["ImportPlan", "ImportRejected", "ImportResult", "Problem", "RowPlan", "apply_import", "plan_import"]
+__all__ = [
+    "ImportPlan",
+    "ImportRejected",
+    "ImportResult",
+    "Problem",
+    "RowPlan",
+    "apply_import",
+    "load_changing_items",
+    "plan_import",
+]
 
 
 @dataclass
@@ -121,7 +135,7 @@ def plan_import(
     for number, values in plan.sheet.rows:
         sheet_row, problems = reader.read(number, values)
         read.append((sheet_row, problems))
-    existing = _existing_items(event.id, [r.code for r, _ in read if r.code])
+    existing = _existing_items(event.id, [r.code for r, _ in read if r.code], supporting=reader.has("supporting"))
     notes = _latest_notes([item.id for item in existing.values()])
     allocator = codes.Allocator(event.id, reserved=[r.code for r, _ in read if r.code])
     first_row: dict[str, int] = {}
@@ -164,17 +178,34 @@ def plan_import(
     return plan
 
 
-def _existing_items(event_id: int, wanted: list[str]) -> dict[str, Item]:
+def _existing_items(event_id: int, wanted: list[str], *, supporting: bool) -> dict[str, diff.Existing]:
+    """The items the sheet names, their compared columns read as plain rows: no ORM objects to build.
+
+    ``supporting``: whether the sheet has the 配合单位 column (then their supporting groups are read too).
+    """
     wanted = sorted(set(wanted))
-    found: dict[str, Item] = {}
+    found: dict[str, diff.Existing] = {}
+    columns = [getattr(Item, name) for name in ITEM_COLUMNS]
     for start in range(0, len(wanted), CHUNK):
-        query = (
-            select(Item)
-            .where(Item.event_id == event_id, Item.code.in_(wanted[start : start + CHUNK]))
-            # Groups and users are already in the session (the row reader loaded them all).
-            .options(selectinload(Item.supporting_groups), lazyload(Item.group), lazyload(Item.owner))
+        query = select(*columns).where(Item.event_id == event_id, Item.code.in_(wanted[start : start + CHUNK]))
+        found.update(
+            {row.code: diff.Existing(dict(zip(ITEM_COLUMNS, row, strict=True))) for row in db.session.execute(query)}
         )
-        found.update({item.code: item for item in db.session.scalars(query).unique()})
+    if supporting:
+        groups = _supporting_ids([item.id for item in found.values()])
+        for item in found.values():
+            item.supporting_group_ids = sorted(i for i in groups.get(item.id, ()) if i != item.group_id)
+    return found
+
+
+def _supporting_ids(ids: list[int]) -> dict[int, list[int]]:
+    """Each item's supporting groups (ids), for the sheets that have the 配合单位 column."""
+    found: dict[int, list[int]] = defaultdict(list)
+    link = item_supporting_group.c
+    for start in range(0, len(ids), CHUNK):
+        query = select(link.item_id, link.group_id).where(link.item_id.in_(ids[start : start + CHUNK]))
+        for item_id, group_id in db.session.execute(query):
+            found[item_id].append(group_id)
     return found
 
 
@@ -217,6 +248,7 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
     """Make the planned changes in the caller's transaction; all or nothing."""
     if not plan.ok:
         raise ImportRejected(plan.problems or [_conflict_problem(r) for r in plan.conflicts])
+    load_changing_items(plan)
     counts = plan.counts()
     batch = ImportBatch(
         filename=plan.filename[:200],
@@ -244,13 +276,7 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
             db.session.flush()
     except StaleDataError:  # an item changed between the check and now
         db.session.rollback()
-        raise ImportRejected(
-            [
-                Problem(
-                    None, plan.filename, str(_l("Someone else changed these items meanwhile; upload the file again."))
-                )
-            ]
-        ) from None
+        raise ImportRejected([_changed_meanwhile(plan)]) from None
     del keep
     if problems:
         raise ImportRejected(problems)
@@ -264,6 +290,34 @@ def apply_import(plan: ImportPlan, *, actor, now: datetime) -> ImportResult:
         [r.item.id for r in plan.rows if r.kind == "update"],
         batch.unchanged,
     )
+
+
+def load_changing_items(plan: ImportPlan) -> None:
+    """Replace the checked rows' plain values by their items, in one query, for the services.
+
+    An item whose version moved since the check was changed meanwhile: the import stops,
+    as it would when the update found the version gone.
+    """
+    rows = [r for r in plan.rows if r.kind == "update"]
+    loaded: dict[int, Item] = {}
+    ids = [r.item.id for r in rows]
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(Item)
+            .where(Item.id.in_(ids[start : start + CHUNK]))
+            # Groups and users are already in the session (the row reader loaded them all).
+            .options(selectinload(Item.supporting_groups), lazyload(Item.group), lazyload(Item.owner))
+        )
+        loaded.update({item.id: item for item in db.session.scalars(query).unique()})
+    for row in rows:
+        item = loaded.get(row.item.id)
+        if item is None or item.version != row.item.version:
+            raise ImportRejected([_changed_meanwhile(plan)])
+        row.item = item
+
+
+def _changed_meanwhile(plan: ImportPlan) -> Problem:
+    return Problem(None, plan.filename, str(_l("Someone else changed these items meanwhile; upload the file again.")))
 
 
 def _apply_rows(plan: ImportPlan, batch_id: int, problems: list[Problem], *, actor, now: datetime) -> None:
