@@ -110,6 +110,8 @@ def _catalog():
 def template_gettext(eval_context, string: str, **variables):
     """``_()`` in templates, as Jinja's new-style gettext does it, without its generic call."""
     translated = _catalog().ugettext(string)
+    if not variables and "%" not in translated:
+        return Markup(translated) if eval_context.autoescape else translated  # noqa: S704 - as below
     if eval_context.autoescape:
         translated = Markup(translated)  # noqa: S704 - our own catalog, trusted as Jinja's gettext trusts it
     return translated % variables
