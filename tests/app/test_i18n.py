@@ -16,6 +16,8 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from flask import render_template_string
+from flask_babel import force_locale
 
 from tests.factories import login
 from tracker.auth.models import User
@@ -285,3 +287,18 @@ def test_no_message_is_in_a_catalog_twice(locale):
     ids = [m for m in re.findall(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', text, re.M) if m != '""']
     twice = sorted({m for m in ids if ids.count(m) > 1})
     assert not twice, f"remove the later copy of: {twice[:5]}"
+
+
+def test_template_strings_follow_a_language_forced_within_the_request(app):
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        page = "{{ _('Language') }}"
+        assert render_template_string(page) == "语言"
+        with force_locale("en"):
+            assert render_template_string(page) == "Language"
+        assert render_template_string(page) == "语言"
+
+
+def test_template_strings_escape_their_values(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        page = "{{ _('Filter') }}: {{ _('%(value)s', value=value) }}"
+        assert render_template_string(page, value="<b>") == "Filter: &lt;b&gt;"

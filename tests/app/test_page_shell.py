@@ -7,6 +7,7 @@ between requests, so a change made by another worker shows on this one's next pa
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -108,6 +109,28 @@ def test_a_new_to_do_counts_in_the_navigation_on_the_next_page(app, world, confi
     with elsewhere(config):
         db.session.get(Item, world.items["owned"].id).status = "submitted"
     assert header(client)[0] == waiting + 1
+
+
+def test_a_lead_who_joins_a_group_elsewhere_counts_its_items_on_the_next_page(app, world, config, frozen_now):
+    client = signed_in(app, "lead")
+    before = header(client)[0]
+    with elsewhere(config):
+        group = db.session.get(WorkGroup, world.js.id)
+        group.members.append(db.session.get(User, world.lead.id))
+    after = header(client)[0]
+    assert after > before  # the other group's item without a responsible person
+    with app.app_context():
+        lead = db.session.get(User, world.lead.id)
+        assert after == db.session.scalar(select(inbox.waiting(lead, frozen_now.date())))
+
+
+def test_an_item_falling_due_the_next_day_counts_that_day(app, world, config, time_machine, frozen_now):
+    with elsewhere(config):
+        item = db.session.get(Item, world.items["owned"].id)
+        item.status, item.deadline = "open", frozen_now.date() + timedelta(days=inbox.DUE_SOON_DAYS + 1)
+    today = header(signed_in(app, "member"))[0]
+    time_machine.move_to(frozen_now + timedelta(days=1), tick=False)
+    assert header(signed_in(app, "member"))[0] == today + 1
 
 
 def test_the_header_counts_are_one_statement(app, world):

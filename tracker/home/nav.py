@@ -59,10 +59,29 @@ class NavCounts(NamedTuple):
     unread: int  # unread notifications, on the bell
 
 
+COUNTS_STATEMENTS = 1000  # at most this many built statements kept per process
+
+
 def nav_counts() -> NavCounts:
     """The page header's two counts, read in one statement, fresh on every page."""
-    to_do = inbox.waiting(current_user, local_today(utcnow()))
-    return NavCounts(*db.session.execute(select(to_do, reminders.unread(current_user))).one())
+    return NavCounts(*db.session.execute(_counts_statement(current_user, local_today(utcnow()))).one())
+
+
+def _counts_statement(user, today):
+    """The counts' statement, built once per reader and day in each process.
+
+    Only the statement is kept, never a count: building it (five sections, each with
+    the reader's visibility) cost more than running it. It depends on nothing but the
+    reader's id, role and groups and the day, which make the key.
+    """
+    statements = current_app.extensions.setdefault("nav_counts_statements", {})
+    key = (user.id, user.role, frozenset(user.group_ids), today)
+    statement = statements.get(key)
+    if statement is None:
+        if len(statements) >= COUNTS_STATEMENTS:
+            statements.clear()
+        statement = statements[key] = select(inbox.waiting(user, today), reminders.unread(user))
+    return statement
 
 
 def printed_at() -> str:
