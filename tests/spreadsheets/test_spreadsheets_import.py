@@ -1,5 +1,6 @@
 """Importing the 台账 sheet: real .xlsx files built with openpyxl, checked row by row, all or nothing."""
 
+import gc
 from datetime import UTC, date, datetime
 from io import BytesIO
 
@@ -282,6 +283,22 @@ def test_a_row_the_service_refuses_late_rolls_back_every_row(actors):
     db.session.rollback()
     assert [(p.row, p.column) for p in rejected.value.problems] == [(4, "责任人 (G)")]
     assert counts() == before
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_and_after_a_refusal(actors):
+    """Planning and applying pause Python's cycle collector; it must never stay off."""
+    result = plan(xlsx([HEADER_ZH, row(title="问题1")]), actors["admin"])
+    assert result.ok and gc.isenabled()
+    importer.apply_import(result, actor=actors["admin"], now=NOW)
+    assert gc.isenabled()
+    db.session.rollback()
+    with pytest.raises(PermissionDenied):
+        importer.plan_import(b"", actor=actors["member"], now=NOW)
+    assert gc.isenabled()
+    refused = plan(xlsx([HEADER_ZH, row(title="问题1", owner="nobody-at-all")]), actors["admin"])
+    with pytest.raises(importer.ImportRejected):
+        importer.apply_import(refused, actor=actors["admin"], now=NOW)
+    assert gc.isenabled()
 
 
 # --- the command line -----------------------------------------------------------------
