@@ -90,19 +90,17 @@ def init_babel(app: Flask, *, event_locale: Callable[[], str | None], event_time
     )
 
 
-_CATALOGS: dict = {}
-
-
 def _catalog():
-    """The current language's catalog, found once per language in each process.
+    """The current language's catalog, found once per language in each app.
 
     Flask-Babel finds it again for every string (domain, locale name, cache lookup), which
     with Jinja's generic call cost a page's forty strings about a millisecond.
     """
     locale = get_locale()  # follows ``refresh`` and ``force_locale``
-    catalog = _CATALOGS.get(locale)
+    catalogs = current_app.extensions.setdefault("template_catalogs", {})
+    catalog = catalogs.get(locale)
     if catalog is None:
-        catalog = _CATALOGS[locale] = get_translations()
+        catalog = catalogs[locale] = get_translations()
     return catalog
 
 
