@@ -6,12 +6,18 @@ TRACKER_TEST_DATABASE_URL is set (each xdist worker gets its own database).
 
 import functools
 import os
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from jinja2 import BytecodeCache
 from sqlalchemy import text
+from werkzeug.routing import Rule
 
 from tests import factories
 from tracker import create_app
@@ -96,9 +102,22 @@ def pg_url(request):
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_file(tmp_path_factory) -> Path:
+    """This worker's SQLite database: one file, so one engine and its compiled statements serve
+    every test (an engine per test compiles every statement again); emptied before each test."""
+    return tmp_path_factory.mktemp("database") / "test.db"
+
+
 @pytest.fixture
-def database_url(pg_url, tmp_path):
-    return pg_url or f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(pg_url, sqlite_file):
+    if pg_url:
+        return pg_url
+    for engine in ENGINES.values():
+        engine.dispose()
+    for name in (sqlite_file.name, sqlite_file.name + "-wal", sqlite_file.name + "-shm"):
+        sqlite_file.with_name(name).unlink(missing_ok=True)
+    return f"sqlite:///{sqlite_file}"
 
 
 def make_config(database_url, tmp_path) -> dict:
@@ -121,11 +140,11 @@ def config(database_url, tmp_path):
 
 
 @pytest.fixture
-def app(config):
+def app(config, prebuilt):
     app = create_app(config)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            db.create_all()
+            prebuilt(app, "schema", db.create_all)
         else:
             _truncate_all()
     yield app
@@ -158,16 +177,121 @@ def ctx(app):
 
 
 @pytest.fixture
-def world(app):
+def world(app, prebuilt):
     """A small install: an event, two groups, one user per role, a few items."""
     with app.app_context():
-        data = factories.make_world()
-        db.session.commit()
-        # Load then detach: tests read ids and names without an open session.
-        for obj in db.session.identity_map.values():
-            db.session.refresh(obj)
+        keys = prebuilt(app, "world", lambda: factories.make_world().keys())
+        data = factories.World.load(keys)
+        # Detached: tests read ids and names without an open session.
         db.session.expunge_all()
         return data
+
+
+@pytest.fixture(scope="session")
+def prebuilt(tmp_path_factory):
+    """``prebuilt(app, name, build)`` runs ``build`` in the app's database, commits, and returns
+    what it returned. On SQLite the database it left is kept, and the next test that builds
+    the same, with the same configuration and clock, gets a copy of it instead: a fresh file
+    per test at the cost of a copy, not of the build."""
+    folder = tmp_path_factory.mktemp("prebuilt")
+    kept: dict[tuple, tuple[Path, object]] = {}
+
+    def prebuilt(app, name: str, build):
+        path = _sqlite_file(app)
+        key = (name, _configuration(app, str(tmp_path_factory.getbasetemp())), _clock())
+        if path and key in kept:
+            copy, result = kept[key]
+            db.session.remove()
+            _copy(copy, path)  # through SQLite, so a connection already open on the file sees it
+            return result
+        result = build()
+        db.session.commit()
+        if path:
+            copy = folder / f"{len(kept)}.db"
+            _copy(path, copy)
+            kept[key] = copy, result
+        return result
+
+    return prebuilt
+
+
+def _copy(source: Path, target: Path):
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
+
+
+def _sqlite_file(app) -> Path | None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def _configuration(app, own: str) -> tuple:
+    """The app's settings, less those naming the test's own files (under ``own``)."""
+    return tuple(sorted((name, repr(value)) for name, value in app.config.items() if own not in repr(value)))
+
+
+def _clock():
+    """A frozen clock by its time; a running one (real or travelling) by the minute, so rows
+    stamped by default with "now" are at most a minute older than a fresh build's."""
+    first, second = datetime.now(UTC), datetime.now(UTC)
+    return first if first == second else first.replace(second=0, microsecond=0)
+
+
+def _compile_each_url_rule_once():
+    """Werkzeug compiles two Python functions for every URL rule of every app, most of what a
+    new app costs; the suite makes an app per test. The functions read the rule only through
+    their ``self`` argument, so one compiled per distinct rule serves every app."""
+    compile_builder = Rule._compile_builder
+    compiled = {}
+
+    def _compile_builder(rule, append_unknown=True):
+        if rule.defaults:  # folded into the function as constants
+            return compile_builder(rule, append_unknown)
+        key = (rule.rule, tuple(rule._trace), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(rule, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = _compile_builder
+
+
+ENGINES = {}  # SQLite URL and engine options -> the engine every app with them shares
+
+
+def _one_engine_per_sqlite_file():
+    """Apps on the same SQLite file and options share one engine, and so its cache of compiled
+    statements: most of what a test's queries cost when each app compiles them afresh."""
+    make_engine = SQLAlchemy._make_engine
+
+    def _make_engine(self, bind_key, options, app):
+        if not str(options["url"]).startswith("sqlite:///"):
+            return make_engine(self, bind_key, options, app)
+        key = repr(sorted(options.items()))
+        if key not in ENGINES:
+            ENGINES[key] = make_engine(self, bind_key, options, app)
+        return ENGINES[key]
+
+    SQLAlchemy._make_engine = _make_engine
+
+
+class _TemplateCode(BytecodeCache):
+    """Jinja's compiled templates, kept for every app in the process (each app has its own
+    environment and would parse and compile every template again), keyed by name and source."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_compile_each_url_rule_once()
+_one_engine_per_sqlite_file()
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _TemplateCode()}
 
 
 @pytest.fixture

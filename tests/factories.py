@@ -1,6 +1,6 @@
 """Plain data builders with sensible defaults; override what a test cares about."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 
 from werkzeug.security import generate_password_hash
@@ -80,6 +80,25 @@ class World:
     other_member: User  # in JS
     external: User  # third-party, owns `external_item`
     items: dict = field(default_factory=dict)
+    extra_ids: dict = field(default_factory=dict)
+
+    def keys(self) -> dict:
+        """Each object by model and id, the rest as it is: what ``load`` needs to read it back."""
+        keys = {
+            f.name: (type(value), value.id)
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), db.Model)
+        }
+        return keys | {
+            "items": {name: item.id for name, item in self.items.items()},
+            "extra_ids": dict(self.extra_ids),
+        }
+
+    @classmethod
+    def load(cls, keys: dict) -> "World":
+        objects = {name: db.session.get(*key) for name, key in keys.items() if name not in ("items", "extra_ids")}
+        items = {name: db.session.get(Item, item_id) for name, item_id in keys["items"].items()}
+        return cls(**objects, items=items, extra_ids=dict(keys["extra_ids"]))
 
 
 def make_world() -> World:
@@ -109,7 +128,7 @@ def make_world() -> World:
     ledger.append(
         w.items["external_item"], "field_changed", actor=w.committee, now=NOW, field="owner_id", after=w.external.id
     )  # recorded like any change, so the ledger still replays to the item
-    w.extra_ids = {**getattr(w, "extra_ids", {}), **make_world_notices(w)}
+    w.extra_ids.update(make_world_notices(w))
     db.session.flush()
     return w
 

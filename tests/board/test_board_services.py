@@ -178,8 +178,12 @@ def test_the_board_moves_to_the_next_day_by_itself(data):
 
 
 @pytest.fixture
-def light_grid(ctx):
+def light_grid(app, ctx, prebuilt):
     """Items across the boundaries: creation near local midnight, short and long spans, every lag band."""
+    prebuilt(app, "light grid", _light_grid)
+
+
+def _light_grid():
     event = factories.make_event()
     group = factories.make_group("GR")
     boss = factories.make_user("boss", "committee")
@@ -196,8 +200,6 @@ def light_grid(ctx):
                 _item(boss, group, created=created, deadline=issued + timedelta(days=span), progress=progress)
     _item(boss, group, created=created_times[0], deadline=None)
     _item(boss, group, created=created_times[0], deadline=date(2026, 6, 2), status="submitted")
-    db.session.commit()
-    return event
 
 
 @pytest.mark.parametrize("offset", [0, 1, 2, 5, 10, 11, 15, 20, 30, 41])

@@ -24,11 +24,10 @@ LANGS = ("zh", "en")
 
 
 @pytest.fixture
-def demo(app, frozen_now):
+def demo(app, frozen_now, prebuilt):
     """The demo install, inside a request context (messages, locale) for service-level calls."""
     with app.app_context():
-        load_demo(now=frozen_now)
-        db.session.commit()
+        prebuilt(app, "demo", lambda: load_demo(now=frozen_now))
     with app.test_request_context("/", method="POST"):
         yield frozen_now
 
