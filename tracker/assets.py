@@ -8,9 +8,10 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request, url_for
 
 YEAR = 365 * 24 * 3600
+ADDRESSES = 1000  # at most this many built addresses kept per process (the base path comes from the request)
 
 
 def init_assets(app: Flask) -> None:
@@ -22,6 +23,8 @@ def init_assets(app: Flask) -> None:
         if not path.is_relative_to(root.resolve()) or not path.is_file():
             return None
         return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+    app.jinja_env.globals.update(address=address, asset=lambda filename: address("static", filename=filename))
 
     @app.url_defaults
     def versioned_static(endpoint, values):
@@ -39,3 +42,16 @@ def init_assets(app: Flask) -> None:
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
         return response
+
+
+def address(endpoint: str, **values) -> str:
+    """``url_for`` for the fixed links of every page (header, menus, style sheets, scripts), built
+    once per process and base path: a page has twenty, and ``url_for`` costs more than the rest
+    of a link."""
+    addresses = current_app.extensions.setdefault("addresses", {})
+    key = (endpoint, tuple(sorted(values.items())), request.script_root)
+    if key not in addresses:
+        if len(addresses) >= ADDRESSES:
+            addresses.clear()
+        addresses[key] = url_for(endpoint, **values)
+    return addresses[key]

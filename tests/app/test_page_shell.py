@@ -159,3 +159,30 @@ def test_the_boards_milestones_count_as_the_milestone_page_does(app, world, user
         readiness = milestone_readiness(user, scope.event.id, scope.today)
         shown = {m.id: (m.open_items, m.overdue) for m in board.board(scope).milestones}
     assert shown and shown == {m: readiness.get(m, (0, 0)) for m in shown}
+
+
+def test_header_links_are_made_once_yet_follow_the_base_path_and_the_language(app, world):
+    """The menus' addresses and labels are kept per process: a page served under a base path
+    still links under it, and each language still reads its own labels."""
+    client = app.test_client()
+    login(client, "committee")
+
+    def page(language, base=""):
+        response = client.get("/problems", base_url=f"http://localhost{base}", headers={"Accept-Language": language})
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    english = page("en")
+    assert '<a href="/problems" aria-current="page">Problem list</a>' in english
+    assert re.search(r'href="/static/css/app\.css\?v=\w+"', english)
+    assert '<a href="/reports/weekly">Weekly briefing</a>' in english
+    under = page("en", "/wallchart")
+    assert '<a href="/wallchart/problems" aria-current="page">Problem list</a>' in under
+    assert re.search(r'href="/wallchart/static/css/app\.css\?v=\w+"', under)
+    assert 'href="/problems"' not in under and 'href="/static/' not in under
+    chinese = page("zh-CN")
+    assert '<a href="/problems" aria-current="page">问题清单</a>' in chinese and "Problem list" not in chinese
+
+    member = app.test_client()
+    login(member, "member")
+    assert "/reports/weekly" not in member.get("/problems").get_data(as_text=True)  # the menu is the reader's own

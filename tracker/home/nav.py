@@ -3,12 +3,13 @@
 from typing import NamedTuple
 
 from flask import current_app
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from tracker import permissions
+from tracker.assets import address
 from tracker.clock import utcnow
 from tracker.event.services import local_today
 from tracker.extensions import db
@@ -30,12 +31,9 @@ LINKS = (
 )
 
 
-def nav_links() -> list[tuple[str, str]]:
-    return [
-        (endpoint, label)
-        for endpoint, label, allowed in LINKS
-        if endpoint in current_app.view_functions and (allowed is None or allowed(current_user))
-    ]
+def nav_links() -> list[tuple[str, str, str]]:
+    """The main menu's links the user may follow: (endpoint, address, label)."""
+    return _links(tuple(endpoint for endpoint, _label, allowed in LINKS if allowed is None or allowed(current_user)))
 
 
 ACCOUNT_LINKS = (
@@ -47,11 +45,23 @@ ACCOUNT_LINKS = (
     ("auth.two_factor", _l("Two-factor sign-in")),
     ("auth.change_password", _l("Change password")),
 )
+LABELS = {endpoint: label for endpoint, label, *_ in LINKS + ACCOUNT_LINKS}
 
 
-def account_links() -> list[tuple[str, str]]:
-    """The account menu: the pages about oneself that exist in this install."""
-    return [(endpoint, label) for endpoint, label in ACCOUNT_LINKS if endpoint in current_app.view_functions]
+def account_links() -> list[tuple[str, str, str]]:
+    """The account menu: the pages about oneself, (endpoint, address, label)."""
+    return _links(tuple(endpoint for endpoint, _label in ACCOUNT_LINKS))
+
+
+def _links(endpoints: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Each endpoint that exists in this install, with its address and its label in the reader's
+    language, made once per process: a lazy label costs more than the rest of a link."""
+    menus = current_app.extensions.setdefault("nav_menus", {})
+    key = (endpoints, str(get_locale()))
+    if key not in menus:
+        exist = current_app.view_functions
+        menus[key] = [(endpoint, str(LABELS[endpoint])) for endpoint in endpoints if endpoint in exist]
+    return [(endpoint, address(endpoint), label) for endpoint, label in menus[key]]
 
 
 class NavCounts(NamedTuple):

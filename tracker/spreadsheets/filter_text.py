@@ -15,14 +15,11 @@ from tracker.milestones.models import Milestone
 def describe_filters(filters, lang: str) -> str:
     """Each filter set on the list, named as the list's filter form names it, in ``lang``."""
     locale = "en" if lang == "en" else "zh_CN"
-    args = filters.as_args()
-    parts = []
+    described = [(key, value) for key, value in filters.as_args().items() if key != "sort"]
+    if not described:  # the unfiltered list, on most pages: no need to switch languages
+        return ""
     with force_locale(locale):
-        for key, value in args.items():
-            if key == "sort":
-                continue
-            parts.append(_describe(key, value, locale))
-    return "; ".join(parts)
+        return "; ".join(_describe(key, value, locale) for key, value in described)
 
 
 def _describe(key: str, value, locale: str) -> str:
