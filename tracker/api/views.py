@@ -152,9 +152,9 @@ def me():
 def list_items():
     filters = ItemFilters(**parse_query(fields.ITEM_FILTERS))
     page, per_page = _page()
-    today = local_today(utcnow())
     actor = auth.actor()
-    version = board_cache.data_version()
+    version = board_cache.data_version()  # before ``today``: it reads the event along
+    today = local_today(utcnow())
 
     def body() -> str:
         found = list_pages.page_ids(actor, filters, today, page, per_page, version=version)

@@ -51,12 +51,12 @@ LISTS = {
 
 def _list(view: str):
     filters = ItemFilters.from_args(request.args)
+    version = board_cache.data_version()  # before ``today``: it reads the event along
     today = today_for(utcnow())
     page = page_number(request.args)
     per_page = current_app.config["ITEMS_PER_PAGE"]
     template, title = LISTS[view]
     last = []
-    version = board_cache.data_version()
 
     def render() -> str | None:
         found = list_pages.page_ids(current_user, filters, today, page, per_page, version=version)
