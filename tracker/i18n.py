@@ -79,6 +79,7 @@ def init_babel(app: Flask, *, event_locale: Callable[[], str | None], event_time
     # Flask-Babel caches the locale on ``g``; a request inside a longer-lived app context
     # (a CLI command or a test's context) must still choose its own language.
     app.before_request(refresh)
+    app.context_processor(render_gettext)
     app.jinja_env.filters["day"] = lambda d: readable_date(d) if d else ""
     app.jinja_env.filters["moment"] = lambda dt: readable_moment(dt) if isinstance(dt, datetime) else ""
     app.jinja_env.globals.update(
@@ -90,29 +91,45 @@ def init_babel(app: Flask, *, event_locale: Callable[[], str | None], event_time
     )
 
 
-def _catalog():
-    """The current language's catalog, found once per language in each app.
+def _gettext():
+    """``_()`` in templates for the current language, made once per language in each app.
 
-    Flask-Babel finds it again for every string (domain, locale name, cache lookup), which
-    with Jinja's generic call cost a page's forty strings about a millisecond.
+    Flask-Babel finds the catalog again for every string (domain, locale name, cache lookup),
+    which with Jinja's generic call cost a page's forty strings about a millisecond.
     """
     locale = get_locale()  # follows ``refresh`` and ``force_locale``
-    catalogs = current_app.extensions.setdefault("template_catalogs", {})
-    catalog = catalogs.get(locale)
-    if catalog is None:
-        catalog = catalogs[locale] = get_translations()
-    return catalog
+    made = current_app.extensions.setdefault("template_gettext", {})
+    gettext = made.get(locale)
+    if gettext is None:
+        gettext = made[locale] = _gettext_from(get_translations().ugettext)
+    return gettext
+
+
+def _gettext_from(lookup):
+    """``_()`` over one catalog's lookup, as Jinja's new-style gettext does it, without its generic call."""
+
+    @pass_eval_context
+    def gettext(eval_context, string: str, **variables):
+        translated = lookup(string)
+        if not variables and "%" not in translated:
+            return Markup(translated) if eval_context.autoescape else translated  # noqa: S704 - as below
+        if eval_context.autoescape:
+            translated = Markup(translated)  # noqa: S704 - our own catalog, trusted as Jinja's gettext trusts it
+        return translated % variables
+
+    return gettext
 
 
 @pass_eval_context
 def template_gettext(eval_context, string: str, **variables):
-    """``_()`` in templates, as Jinja's new-style gettext does it, without its generic call."""
-    translated = _catalog().ugettext(string)
-    if not variables and "%" not in translated:
-        return Markup(translated) if eval_context.autoescape else translated  # noqa: S704 - as below
-    if eval_context.autoescape:
-        translated = Markup(translated)  # noqa: S704 - our own catalog, trusted as Jinja's gettext trusts it
-    return translated % variables
+    """``_()`` in a template rendered without Flask's ``render_template``: the language is
+    looked up on every call."""
+    return _gettext()(eval_context, string, **variables)
+
+
+def render_gettext() -> dict:
+    """``_()`` for one render, its language looked up once (a page has forty strings)."""
+    return {"_": _gettext()}
 
 
 RECOMPILE = "python -m tracker.i18n"

@@ -1,8 +1,9 @@
 """The signed-in page shell reads little, and every read is fresh on the very next request.
 
 The user, their groups and the two-factor rule come in one statement; the event with the
-data version in one; the header's to-do and unread counts in one. Nothing of it is kept
-between requests, so a change made by another worker shows on this one's next page.
+data version in one; the header's to-do and unread counts in one. None of these values is
+kept between requests, so a change made by another worker shows on this one's next page;
+the header's HTML is kept, keyed by them.
 """
 
 import re
@@ -186,3 +187,41 @@ def test_header_links_are_made_once_yet_follow_the_base_path_and_the_language(ap
     member = app.test_client()
     login(member, "member")
     assert "/reports/weekly" not in member.get("/problems").get_data(as_text=True)  # the menu is the reader's own
+
+
+def _form_fields(page: str, action: str) -> dict[str, str]:
+    form = page[page.index(f'action="{action}"') :]
+    form = form[: form.index("</form>")]
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+
+
+def test_a_kept_header_carries_each_pages_own_form_token_and_return_address(app, world):
+    """The header is rendered once per reader, page and counts; the form token and the address
+    to return to after switching language are still each request's own."""
+    first, second = signed_in(app, "committee"), signed_in(app, "committee")  # two sessions, one reader
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = first.get("/problems").get_data(as_text=True)
+    again = second.get("/problems?page=1&q=%22%3E%3Cb%3E").get_data(as_text=True)
+    assert sum(key[2] == "items.problems" for key in app.extensions["page_headers"]) == 1  # one header, kept once
+
+    mine, theirs = _form_fields(page, "/language"), _form_fields(again, "/language")
+    assert mine["next"] == "/problems?" and theirs["next"] == "/problems?page=1&amp;q=%22%3E%3Cb%3E"
+    assert mine["csrf_token"] != theirs["csrf_token"]
+    assert _form_fields(again, "/logout")["csrf_token"] == theirs["csrf_token"]
+    assert first.post("/language", data={"language": "en", "next": "/board", **_token(theirs)}).status_code == 400
+    switched = second.post("/language", data={"language": "en", "next": "/board", **_token(theirs)})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/board"
+    assert "Problem list" in second.get("/problems").get_data(as_text=True)
+
+
+def _token(fields: dict[str, str]) -> dict[str, str]:
+    return {"csrf_token": fields["csrf_token"]}
+
+
+def test_a_kept_header_follows_the_readers_name_and_page(app, world, config):
+    client = signed_in(app, "member")
+    assert '<a href="/" aria-current="page">我的工作' in client.get("/").get_data(as_text=True)
+    assert '<a href="/">我的工作' in client.get("/problems").get_data(as_text=True)
+    with elsewhere(config):
+        db.session.get(User, world.member.id).display_name = "联络员改名"
+    assert '<a class="who" href="/account">联络员改名</a>' in client.get("/problems").get_data(as_text=True)

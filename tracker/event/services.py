@@ -5,6 +5,7 @@ caller's transaction; callers commit.
 """
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import available_timezones
 
 from blinker import Namespace
@@ -35,11 +36,18 @@ def current_event() -> Event | None:
 def current_event_with(*columns) -> tuple[Event | None, tuple]:
     """The install's event and other values (SQL) read in the same statement, the values None
     without an event. The event is kept for the request, as ``current_event`` keeps it."""
-    row = db.session.execute(db.select(Event, *columns).order_by(Event.id).limit(1)).first()
+    row = db.session.execute(_event_statement(columns)).first()
     event, values = (row[0], tuple(row[1:])) if row else (None, (None,) * len(columns))
     if has_app_context():
         g.event = event
     return event, values
+
+
+@lru_cache(maxsize=64)
+def _event_statement(columns: tuple):
+    """The statement, built once per process for the same columns (callers pass the same objects):
+    building a statement and its cache key costs SQLAlchemy more than SQLite takes to run it."""
+    return db.select(Event, *columns).order_by(Event.id).limit(1)
 
 
 def event_timezone() -> str:

@@ -1,11 +1,14 @@
 """The main navigation: only links the signed-in user may follow and that exist."""
 
+import secrets
 from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, render_template, request
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from tracker import permissions
@@ -55,13 +58,13 @@ def account_links() -> list[tuple[str, str, str]]:
 
 def _links(endpoints: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """Each endpoint that exists in this install, with its address and its label in the reader's
-    language, made once per process: a lazy label costs more than the rest of a link."""
+    language, made once per process and base path: a lazy label costs more than the rest of a link."""
     menus = current_app.extensions.setdefault("nav_menus", {})
-    key = (endpoints, str(get_locale()))
+    key = (endpoints, str(get_locale()), request.script_root)
     if key not in menus:
         exist = current_app.view_functions
-        menus[key] = [(endpoint, str(LABELS[endpoint])) for endpoint in endpoints if endpoint in exist]
-    return [(endpoint, address(endpoint), label) for endpoint, label in menus[key]]
+        menus[key] = [(e, address(e), str(LABELS[e])) for e in endpoints if e in exist]
+    return menus[key]
 
 
 class NavCounts(NamedTuple):
@@ -94,16 +97,61 @@ def _counts_statement(user, today):
     return statement
 
 
+HEADERS = 1000  # at most this many rendered headers kept per process
+# Stand-ins for the two values that change with every page, filled in after the header is
+# taken from the cache: random per process, so no text a user wrote can contain them.
+TOKEN_SLOT, NEXT_SLOT = (f"slot-{secrets.token_hex(12)}" for _ in range(2))
+
+
+def page_header() -> Markup:
+    """The page header (menus, counts, bell, language switch, account menu), rendered once per
+    reader, language, page and counts in each process; the form token and the address to
+    return to after switching language are filled in on every page.
+
+    Jinja's calls for the header's forty links and labels cost more than the rest of a cached
+    list page. The key holds all the header shows: who reads (their name and, through the role,
+    their menu), the counts, the page (the current-page marker), the language and base path.
+    """
+    user = current_user if current_user.is_authenticated else None
+    counts = nav_counts() if user else None
+    key = (
+        str(get_locale()),
+        request.script_root,
+        request.endpoint,
+        user and (user.id, user.name, user.role),
+        counts,
+    )
+    headers = current_app.extensions.setdefault("page_headers", {})
+    text = headers.get(key)
+    if text is None:
+        if len(headers) >= HEADERS:
+            headers.clear()
+        text = headers[key] = render_template(
+            "_header.html", here=request.endpoint, header_counts=counts, csrf=TOKEN_SLOT, next_path=NEXT_SLOT
+        )
+    next_path = request.full_path if request.method == "GET" else ""
+    return Markup(text.replace(TOKEN_SLOT, escape(generate_csrf())).replace(NEXT_SLOT, escape(next_path)))  # noqa: S704 - our own template's output, the two values escaped
+
+
 def printed_at() -> str:
-    """Now, in the event's time zone, for the header of a printed page."""
-    return f"{readable_moment(utcnow())} ({get_timezone()})"
+    """Now, in the event's time zone, for the header of a printed page: written once a minute per
+    language and zone in each process (Babel's formatting costs more than the rest of the header)."""
+    minute = utcnow().replace(second=0, microsecond=0)
+    kept = current_app.extensions.get("printed_at")
+    if kept is None or kept[0] != minute:
+        kept = current_app.extensions["printed_at"] = (minute, {})
+    zone = str(get_timezone())
+    key = (str(get_locale()), zone)
+    if key not in kept[1]:
+        kept[1][key] = f"{readable_moment(minute)} ({zone})"
+    return kept[1][key]
 
 
 def register(app) -> None:
     app.jinja_env.globals["printed_at"] = printed_at
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["account_links"] = account_links
-    app.jinja_env.globals["nav_counts"] = nav_counts
+    app.jinja_env.globals["page_header"] = page_header
     # What a page may offer, from the one module that decides it (never role lists in templates).
     app.jinja_env.globals.update(
         may_create_items=permissions.may_create_items,

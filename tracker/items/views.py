@@ -29,6 +29,7 @@ from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
+from tracker.i18n import is_english
 from tracker.items import closure_form, duties, evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
 from tracker.items.models import Evidence, Item, LedgerEntry
@@ -38,6 +39,7 @@ from tracker.lists import pages as list_pages
 from tracker.lists.queries import ItemFilters
 from tracker.milestones.models import Milestone
 from tracker.routing import page_number
+from tracker.spreadsheets.filter_text import describe_filters
 from tracker.workdays.notes import warn_if_day_off
 
 bp = Blueprint("items", __name__)
@@ -76,7 +78,13 @@ def _list(view: str):
             light=item_light,
         )
 
-    if list_pages.cacheable(filters):
+    language = "en" if is_english() else "zh_CN"
+
+    def describe() -> str:
+        return describe_filters(filters, language)
+
+    cacheable = list_pages.cacheable(filters)
+    if cacheable:
         # Everything the list's text depends on: the items and the board's reference data (group
         # names, milestones, the event), the day, the language, the address, what the reader may
         # see and do (their id, role and groups), the filters and the page.
@@ -97,7 +105,11 @@ def _list(view: str):
     if body is None:  # an old link or a typed number past the end: the last page, not an empty one
         return redirect(url_for(request.endpoint, **filters.as_args(page=last[0])))
     body = Markup(body)  # noqa: S704 - the output of our own autoescaped template
-    return render_template("items/list.html", body=body, title=title, filters=filters, view=view)
+    # The filters in words, for the printed page's header: they name groups, people and
+    # milestones, so they are kept by the same data version.
+    key = ("filter text", version, language, astuple(filters))
+    filter_text = list_pages.rendered(key, describe) if cacheable else describe()
+    return render_template("items/list.html", body=body, title=title, filter_text=filter_text, view=view)
 
 
 def _filter_choices() -> dict:

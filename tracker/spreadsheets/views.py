@@ -12,7 +12,6 @@ from tracker.i18n import is_english
 from tracker.items.models import ImportBatch
 from tracker.lists.queries import ItemFilters
 from tracker.spreadsheets import exporter, importer, uploads
-from tracker.spreadsheets.filter_text import describe_filters
 from tracker.spreadsheets.forms import ConfirmImportForm, ImportForm
 from tracker.spreadsheets.reader import size_error
 
@@ -30,14 +29,6 @@ CHANGING = ("new", "update", "conflict", "kept", "error")  # rows the preview li
 @bp.app_template_global("can_import_sheets")
 def can_import_sheets() -> bool:
     return current_user.is_authenticated and permissions.can_import(current_user)
-
-
-@bp.app_template_global("list_filter_text")
-def list_filter_text(filters) -> str | None:
-    """An item list's filters in words, as its export names them, for the header of the printed list."""
-    if not isinstance(filters, ItemFilters):
-        return None
-    return describe_filters(filters, "en" if is_english() else "zh_CN")
 
 
 @bp.app_template_global("import_batch")
