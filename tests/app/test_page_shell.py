@@ -134,12 +134,26 @@ def test_an_item_falling_due_the_next_day_counts_that_day(app, world, config, ti
     assert header(signed_in(app, "member"))[0] == today + 1
 
 
-def test_the_header_counts_are_one_statement(app, world):
+def test_an_event_moved_to_another_time_zone_counts_the_header_in_its_day(app, world, config, frozen_now):
+    """The counts ride along with the event, counted for the day in the zone last read; when the
+    zone has changed since, they are counted again for the event's own day."""
+    with elsewhere(config):
+        item = db.session.get(Item, world.items["owned"].id)
+        item.status, item.deadline = "open", frozen_now.date() + timedelta(days=inbox.DUE_SOON_DAYS)
+    client = signed_in(app, "member")
+    before = header(client)[0]
+    with elsewhere(config):
+        db.session.scalars(select(Event)).one().timezone = "America/Sao_Paulo"  # still the day before there
+    assert header(client)[0] == before - 1  # due in four days, not three
+
+
+def test_the_header_counts_are_read_with_the_event(app, world):
     client = signed_in(app, "member")
     with counted(app) as statements:
         client.get("/board")
     assert sum("FROM notification" in s for s in statements) == 1
-    assert [s for s in statements if "FROM notification" in s][0].count("FROM item") >= 3  # the to-do sections
+    counts = [s for s in statements if "FROM notification" in s][0]
+    assert counts.count("FROM item") >= 3 and "FROM event" in counts  # the to-do sections, and the event
 
 
 @pytest.mark.parametrize("username", ["admin", "committee", "lead", "member", "otherlead", "external"])

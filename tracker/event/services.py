@@ -4,8 +4,8 @@ Changes take the actor and ``now``, check permissions and write their audit row 
 caller's transaction; callers commit.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import available_timezones
 
 from blinker import Namespace
@@ -35,19 +35,61 @@ def current_event() -> Event | None:
 
 def current_event_with(*columns) -> tuple[Event | None, tuple]:
     """The install's event and other values (SQL) read in the same statement, the values None
-    without an event. The event is kept for the request, as ``current_event`` keeps it."""
-    row = db.session.execute(_event_statement(columns)).first()
-    event, values = (row[0], tuple(row[1:])) if row else (None, (None,) * len(columns))
-    if has_app_context():
-        g.event = event
-    return event, values
+    without an event. The event is kept for the request, as ``current_event`` keeps it, and so
+    are the values other areas asked to read along (``read_along``)."""
+    along = [offer for offer in (provide() for provide in current_app.extensions.get("event_read_along", ())) if offer]
+    row = db.session.execute(_event_statement(columns, along)).first()
+    event, values = (row[0], tuple(row[1:])) if row else (None, (None,) * (len(columns) + len(along)))
+    g.event = event
+    if event is not None:
+        current_app.extensions["event_timezone"] = event.timezone
+        rest = iter(values[len(columns) :])
+        g.read_along = {key: tuple(next(rest) for _ in made) for key, made in _along_columns(along)}
+    return event, values[: len(columns)]
 
 
-@lru_cache(maxsize=64)
-def _event_statement(columns: tuple):
-    """The statement, built once per process for the same columns (callers pass the same objects):
-    building a statement and its cache key costs SQLAlchemy more than SQLite takes to run it."""
-    return db.select(Event, *columns).order_by(Event.id).limit(1)
+def read_along(app, provide: Callable[[], tuple | None]) -> None:
+    """Have ``provide()`` add values to the statement that reads the event, when a request
+    first reads it: one statement where a page would send two. It returns None or ``(key,
+    build)``: ``build()`` makes the SQL values, once per key in each process, so the key names
+    all they depend on. The values are then ``carried(key)`` for the rest of the request."""
+    app.extensions.setdefault("event_read_along", []).append(provide)
+
+
+def carried(key) -> tuple | None:
+    """The values read along with the event for ``key`` in this request, if they were."""
+    return g.get("read_along", {}).get(key)
+
+
+def last_timezone() -> str | None:
+    """The event's time zone as this process last read it (what ``read_along`` may count days in,
+    before the event is read; ``carried`` misses if it has changed since)."""
+    return current_app.extensions.get("event_timezone")
+
+
+STATEMENTS = 1000  # at most this many built event statements kept per process
+
+
+def _event_statement(columns: tuple, along: list):
+    """The statement, built once per process for the same columns and read-along keys: building
+    a statement and its cache key costs SQLAlchemy more than the database takes to run it."""
+    statements = current_app.extensions.setdefault("event_statements", {})
+    key = (columns, tuple(key for key, _build in along))
+    statement = statements.get(key)
+    if statement is None:
+        if len(statements) >= STATEMENTS:
+            statements.clear()
+        extra = [column for _key, made in _along_columns(along) for column in made]
+        statement = statements[key] = db.select(Event, *columns, *extra).order_by(Event.id).limit(1)
+    return statement
+
+
+def _along_columns(along: list) -> list[tuple]:
+    """Each read-along key with its SQL values, built once per key in each process."""
+    built = current_app.extensions.setdefault("event_along_columns", {})
+    if len(built) >= STATEMENTS:
+        built.clear()
+    return [(key, built[key] if key in built else built.setdefault(key, tuple(build()))) for key, build in along]
 
 
 def event_timezone() -> str:

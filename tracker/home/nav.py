@@ -3,7 +3,7 @@
 import secrets
 from typing import NamedTuple
 
-from flask import current_app, render_template, request
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tracker import permissions
 from tracker.assets import address
-from tracker.clock import utcnow
-from tracker.event.services import local_today
+from tracker.clock import local_date, utcnow
+from tracker.event.services import carried, last_timezone, local_today, read_along
 from tracker.extensions import db
 from tracker.i18n import readable_moment
 from tracker.notify import inbox
@@ -76,25 +76,49 @@ COUNTS_STATEMENTS = 1000  # at most this many built statements kept per process
 
 
 def nav_counts() -> NavCounts:
-    """The page header's two counts, read in one statement, fresh on every page."""
-    return NavCounts(*db.session.execute(_counts_statement(current_user, local_today(utcnow()))).one())
+    """The page header's two counts, fresh on every page: read along with the event when the
+    request read it with the day they were counted for, else in a statement of their own."""
+    key = _counts_key(current_user, local_today(utcnow()))
+    counts = carried(key)
+    if counts is None:
+        counts = db.session.execute(_counts_statement(key)).one()
+    return NavCounts(*counts)
 
 
-def _counts_statement(user, today):
-    """The counts' statement, built once per reader and day in each process.
+def _counts_key(user, today) -> tuple:
+    """All the counts depend on: the reader's id, role and groups, and the day."""
+    return ("nav counts", user.id, user.role, frozenset(user.group_ids), today)
+
+
+def _counts_columns(user, today) -> tuple:
+    return inbox.waiting(user, today), reminders.unread(user)
+
+
+def _counts_statement(key: tuple):
+    """The counts' own statement, built once per key in each process.
 
     Only the statement is kept, never a count: building it (five sections, each with
-    the reader's visibility) cost more than running it. It depends on nothing but the
-    reader's id, role and groups and the day, which make the key.
+    the reader's visibility) cost more than running it.
     """
     statements = current_app.extensions.setdefault("nav_counts_statements", {})
-    key = (user.id, user.role, frozenset(user.group_ids), today)
     statement = statements.get(key)
     if statement is None:
         if len(statements) >= COUNTS_STATEMENTS:
             statements.clear()
-        statement = statements[key] = select(inbox.waiting(user, today), reminders.unread(user))
+        statement = statements[key] = select(*_counts_columns(current_user, key[-1]))
     return statement
+
+
+def _offer_counts():
+    """The header's counts, offered to the statement that reads the event on a signed-in page,
+    counted for the day in the event's time zone as last read (a miss if it changed since)."""
+    zone = last_timezone()
+    if zone is None or not has_request_context() or request.method != "GET" or request.path.startswith("/api/"):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    user, today = current_user._get_current_object(), local_date(utcnow(), zone)
+    return _counts_key(user, today), lambda: _counts_columns(user, today)
 
 
 HEADERS = 1000  # at most this many rendered headers kept per process
@@ -152,6 +176,7 @@ def register(app) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["account_links"] = account_links
     app.jinja_env.globals["page_header"] = page_header
+    read_along(app, _offer_counts)
     # What a page may offer, from the one module that decides it (never role lists in templates).
     app.jinja_env.globals.update(
         may_create_items=permissions.may_create_items,
