@@ -5,7 +5,6 @@ from shapes.py. Bearer requests are exempt from the global CSRF check; session
 requests are checked in auth.py.
 """
 
-from dataclasses import astuple
 from datetime import date
 
 from flask import Blueprint, current_app, jsonify, request
@@ -165,7 +164,7 @@ def list_items():
         # The items and the reference data (group codes, the working days behind the warnings),
         # the day, the language, the reader, the filters and the page: all the body depends on.
         key = ("api", version, today, str(get_locale()), list_pages.viewer(actor))
-        text = list_pages.rendered((*key, astuple(filters), page, per_page), body)
+        text = list_pages.rendered((*key, filters, page, per_page), body)
     else:
         text = body()
     return current_app.response_class(text, mimetype=current_app.json.mimetype)

@@ -1,5 +1,3 @@
-from dataclasses import astuple
-
 from flask import (
     Blueprint,
     abort,
@@ -95,7 +93,7 @@ def _list(view: str):
             str(get_locale()),
             request.script_root,
             list_pages.viewer(current_user),
-            astuple(filters),
+            filters,
             page,
             per_page,
         )
@@ -107,7 +105,7 @@ def _list(view: str):
     body = Markup(body)  # noqa: S704 - the output of our own autoescaped template
     # The filters in words, for the printed page's header: they name groups, people and
     # milestones, so they are kept by the same data version.
-    key = ("filter text", version, language, astuple(filters))
+    key = ("filter text", version, language, filters)
     filter_text = list_pages.rendered(key, describe) if cacheable else describe()
     return render_template("items/list.html", body=body, title=title, filter_text=filter_text, view=view)
 

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -96,7 +96,7 @@ def page_ids(user, filters: ItemFilters, today: date, page: int, per_page: int, 
     the items, and the names and codes of groups, milestones and people the filters match)."""
     if not cacheable(filters):
         return _query(user, filters, today, page, per_page)
-    key = (version, today, permissions.visibility_scope(user), astuple(filters), page, per_page)
+    key = (version, today, permissions.visibility_scope(user), filters, page, per_page)
     cache = current_app.extensions.setdefault("list_pages", Bounded(CACHE_LIMIT))
     return cache.get(key, lambda: _query(user, filters, today, page, per_page), _seconds())
 

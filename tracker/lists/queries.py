@@ -31,7 +31,7 @@ SORTS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)  # hashable: part of the list caches' keys
 class ItemFilters:
     group: str | None = None  # work-group code
     status: str | None = None
@@ -55,6 +55,8 @@ class ItemFilters:
         """Parse query-string filters; unparseable values are dropped, never a 500."""
         values = {}
         for f in fields(cls):
+            if f.name not in args:  # a miss in Werkzeug's MultiDict raises and catches an HTTP error
+                continue
             raw = (args.get(f.name) or "").strip()
             if not raw:
                 continue
