@@ -8,9 +8,10 @@ Uses bench/board.py's data set, gunicorn start, sign-in and load tools. For each
 one) it loads the trivial signed-in endpoint, the first page of the three lists and of
 ``GET /api/v1/items``, unfiltered and for one group, a deep page (page 500, or the
 last one when there are fewer), and searches in Chinese and Latin, one word and two.
-Prints one table: req/s, p50, p95 and the ratios to the trivial endpoint and to a static
-page in the same layout (what the page around every list costs), same user, same run;
-then each gunicorn worker's resident memory after the load.
+Prints one table: req/s, p50, p95 and the ratios to the trivial endpoint (loaded for two
+seconds right before each endpoint: a shared machine's speed drifts within a run) and to a
+static page in the same layout (what the page around every list costs), same user, same
+run; then each gunicorn worker's resident memory after the load.
 """
 
 import argparse
@@ -31,12 +32,13 @@ from bench.generate import generate  # noqa: E402
 
 PER_PAGE = 50
 SEARCHES = ("卫生间", "无障碍 卫生间", "ramp", "narrow door")
+TRIVIAL = "/bench/trivial"
 SHELL = "/accessibility"  # a page of fixed text in the layout every list shares: what the lists cannot go below
 
 
 def endpoints(items: int) -> list[tuple[str, str]]:
     deep = max(1, min(500, items // PER_PAGE - 5))
-    paths = [("/bench/trivial", "trivial, signed in"), (SHELL, "static page, the same layout")]
+    paths = [(TRIVIAL, "trivial, signed in"), (SHELL, "static page, the same layout")]
     for name in ("problems", "responsibilities", "ledger"):
         paths += [(f"/{name}", "page 1"), (f"/{name}?group=G01", "one group, page 1")]
     paths += [
@@ -61,7 +63,7 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     return [int(line) / 1024 for line in output.split()]
 
 
-def load(base: str, path: str, cookie: str, args) -> dict:
+def load(base: str, path: str, cookie: str, args, duration: int) -> dict:
     url = base + path
     check = requests.get(url, headers={"Cookie": cookie}, timeout=60, allow_redirects=False)
     if check.status_code != 200:
@@ -69,8 +71,8 @@ def load(base: str, path: str, cookie: str, args) -> dict:
     for _ in range(20):  # warm the workers' caches and connections
         requests.get(url, headers={"Cookie": cookie}, timeout=60)
     if shutil.which("wrk") and not args.python_client:
-        return _wrk(url, cookie, args.duration, args.connections, args.threads)
-    return _threaded(url, cookie, args.duration, args.connections)
+        return _wrk(url, cookie, duration, args.connections, args.threads)
+    return _threaded(url, cookie, duration, args.connections)
 
 
 def run(args) -> tuple[list[dict], list[float]]:
@@ -88,8 +90,11 @@ def run(args) -> tuple[list[dict], list[float]]:
         for user in args.users.split(","):
             cookie = _sign_in(base, user)
             for path, label in endpoints(args.items):
-                numbers = load(base, path, cookie, args)
-                results.append({"user": user, "path": path, "label": label, **numbers})
+                # The floor right before each endpoint: a shared machine's speed drifts by half
+                # within a run, so each ratio compares two loads a few seconds apart.
+                floor = load(base, TRIVIAL, cookie, args, args.floor_duration)["rps"] if path != TRIVIAL else None
+                numbers = load(base, path, cookie, args, args.duration)
+                results.append({"user": user, "path": path, "label": label, "floor_rps": floor, **numbers})
                 print(f"{user:<16} {path:<60} {numbers['rps']:8.1f} req/s", file=sys.stderr)
         memory = worker_rss_mb(process.pid)
     finally:
@@ -100,17 +105,22 @@ def run(args) -> tuple[list[dict], list[float]]:
 def table(results: list[dict], memory: list[float], args) -> str:
     lines = [
         f"{args.db}, {args.items} items, {args.workers} gunicorn workers, {args.connections} connections, "
-        f"{args.duration} s per endpoint",
+        f"{args.duration} s per endpoint, the trivial endpoint {args.floor_duration} s right before each",
         "",
-        "| user | endpoint | req/s | p50 ms | p95 ms | trivial ÷ this | static page ÷ this | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| user | endpoint | req/s | p50 ms | p95 ms | trivial req/s just before | trivial ÷ this "
+        "| static page ÷ this | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def ratio(r: dict) -> float:
+        return r["floor_rps"] / r["rps"] if r["floor_rps"] else 1.0
+
     for r in results:
-        floor = next(x["rps"] for x in results if x["user"] == r["user"] and x["path"] == "/bench/trivial")
-        shell = next(x["rps"] for x in results if x["user"] == r["user"] and x["path"] == SHELL)
+        shell = next(x for x in results if x["user"] == r["user"] and x["path"] == SHELL)
+        floor = f"{r['floor_rps']:.0f}" if r["floor_rps"] else "–"
         lines.append(
             f"| {r['user']} | `{r['path']}` ({r['label']}) | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
-            f"| {floor / r['rps']:.2f} | {shell / r['rps']:.2f} | {int(r['errors'])} |"
+            f"| {floor} | {ratio(r):.2f} | {ratio(r) / ratio(shell):.2f} | {int(r['errors'])} |"
         )
     lines += ["", "Worker memory after the load (RSS): " + ", ".join(f"{mb:.0f} MB" for mb in memory)]
     return "\n".join(lines)
@@ -122,6 +132,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url", help=f"PostgreSQL URL (default {PG_URL}); the database is recreated")
     parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
+    parser.add_argument("--floor-duration", type=int, default=2, help="seconds of the trivial endpoint before each")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")

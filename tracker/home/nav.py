@@ -1,4 +1,5 @@
-"""The main navigation: only links the signed-in user may follow and that exist."""
+"""The page header: the main navigation (only links the signed-in user may follow and that
+exist), its to-do and unread counts, and the header rendered once per reader, page and counts."""
 
 import secrets
 from typing import NamedTuple

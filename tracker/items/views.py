@@ -1,3 +1,5 @@
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -76,11 +78,6 @@ def _list(view: str):
             light=item_light,
         )
 
-    language = "en" if is_english() else "zh_CN"
-
-    def describe() -> str:
-        return describe_filters(filters, language)
-
     cacheable = list_pages.cacheable(filters)
     if cacheable:
         # Everything the list's text depends on: the items and the board's reference data (group
@@ -105,6 +102,8 @@ def _list(view: str):
     body = Markup(body)  # noqa: S704 - the output of our own autoescaped template
     # The filters in words, for the printed page's header: they name groups, people and
     # milestones, so they are kept by the same data version.
+    language = "en" if is_english() else "zh_CN"
+    describe = partial(describe_filters, filters, language)
     key = ("filter text", version, language, filters)
     filter_text = list_pages.rendered(key, describe) if cacheable else describe()
     return render_template("items/list.html", body=body, title=title, filter_text=filter_text, view=view)
