@@ -239,3 +239,29 @@ def test_a_kept_header_follows_the_readers_name_and_page(app, world, config):
     with elsewhere(config):
         db.session.get(User, world.member.id).display_name = "联络员改名"
     assert '<a class="who" href="/account">联络员改名</a>' in client.get("/problems").get_data(as_text=True)
+
+
+def test_a_kept_list_layout_is_the_page_a_fresh_render_makes(app, world, frozen_now):
+    client = signed_in(app, "member")
+    first = client.get("/problems?group=CG").get_data(as_text=True)
+    assert client.get("/problems?group=CG").get_data(as_text=True) == first  # the layout kept
+    for kept in ("page_layouts", "page_headers", "list_rendered"):
+        app.extensions[kept].clear()
+    assert client.get("/problems?group=CG").get_data(as_text=True) == first  # rendered afresh
+
+
+def test_a_kept_list_layout_prints_the_time_of_the_moment(app, world, time_machine, frozen_now):
+    client = signed_in(app, "member")
+    assert "打印时间: 2026年5月29日 10:00" in client.get("/problems").get_data(as_text=True)
+    time_machine.move_to(frozen_now + timedelta(minutes=7), tick=False)
+    assert "打印时间: 2026年5月29日 10:07" in client.get("/problems").get_data(as_text=True)
+    assert sum(key[0] == "items/list.html" for key in app.extensions["page_layouts"]) == 1
+
+
+def test_a_message_to_show_once_shows_on_a_list_and_is_not_kept(app, world):
+    client = signed_in(app, "member")
+    client.get("/problems")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "整改措施已保存")]
+    assert "整改措施已保存" in client.get("/problems").get_data(as_text=True)
+    assert "整改措施已保存" not in client.get("/problems").get_data(as_text=True)

@@ -4,7 +4,7 @@ exist), its to-do and unread counts, and the header rendered once per reader, pa
 import secrets
 from typing import NamedTuple
 
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, g, has_request_context, render_template, request, session
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -79,11 +79,13 @@ COUNTS_STATEMENTS = 1000  # at most this many built statements kept per process
 def nav_counts() -> NavCounts:
     """The page header's two counts, fresh on every page: read along with the event when the
     request read it with the day they were counted for, else in a statement of their own."""
-    key = _counts_key(current_user, local_today(utcnow()))
-    counts = carried(key)
-    if counts is None:
-        counts = db.session.execute(_counts_statement(key)).one()
-    return NavCounts(*counts)
+    if "nav_counts" not in g:
+        key = _counts_key(current_user, local_today(utcnow()))
+        counts = carried(key)
+        if counts is None:
+            counts = db.session.execute(_counts_statement(key)).one()
+        g.nav_counts = NavCounts(*counts)
+    return g.nav_counts
 
 
 def _counts_key(user, today) -> tuple:
@@ -122,10 +124,10 @@ def _offer_counts():
     return _counts_key(user, today), lambda: _counts_columns(user, today)
 
 
-HEADERS = 1000  # at most this many rendered headers kept per process
-# Stand-ins for the two values that change with every page, filled in after the header is
-# taken from the cache: random per process, so no text a user wrote can contain them.
-TOKEN_SLOT, NEXT_SLOT = (f"slot-{secrets.token_hex(12)}" for _ in range(2))
+KEPT = 1000  # at most this many rendered headers, and as many list-page layouts, kept per process
+# Stand-ins for the values that change with every page, filled in when a kept header or layout
+# is served: random per process, so no text a user wrote can contain them.
+TOKEN_SLOT, NEXT_SLOT, PRINTED_SLOT, BODY_SLOT = (f"slot-{secrets.token_hex(12)}" for _ in range(4))
 
 
 def page_header() -> Markup:
@@ -137,30 +139,66 @@ def page_header() -> Markup:
     list page. The key holds all the header shows: who reads (their name and, through the role,
     their menu), the counts, the page (the current-page marker), the language and base path.
     """
-    user = current_user if current_user.is_authenticated else None
-    counts = nav_counts() if user else None
-    key = (
-        str(get_locale()),
-        request.script_root,
-        request.endpoint,
-        user and (user.id, user.name, user.role),
-        counts,
-    )
+    key = _header_key()
     headers = current_app.extensions.setdefault("page_headers", {})
     text = headers.get(key)
     if text is None:
-        if len(headers) >= HEADERS:
+        if len(headers) >= KEPT:
             headers.clear()
         text = headers[key] = render_template(
-            "_header.html", here=request.endpoint, header_counts=counts, csrf=TOKEN_SLOT, next_path=NEXT_SLOT
+            "_header.html", here=request.endpoint, header_counts=key[-1], csrf=TOKEN_SLOT, next_path=NEXT_SLOT
         )
+    return Markup(text if g.get("keeping_layout") else _fill(text))  # noqa: S704 - our own template's output
+
+
+def _header_key() -> tuple:
+    user = current_user if current_user.is_authenticated else None
+    counts = nav_counts() if user else None
+    return (str(get_locale()), request.script_root, request.endpoint, user and (user.id, user.name, user.role), counts)
+
+
+def page_around(template: str, body: str, **context) -> str:
+    """``template`` (a page whose content block is ``body``) with the layout around the body
+    (head, header, printed-page header, footer) rendered once per reader, page, counts and
+    ``context`` in each process, the values of the moment filled in on every page.
+
+    A list's body is kept already (``lists.pages.rendered``); rendering the layout around it
+    cost as much again. A page with messages to show once is rendered whole and not kept.
+    """
+    if "_flashes" in session:
+        return render_template(template, body=Markup(body), **context)  # noqa: S704 - our own rendered text
+    key = (template, _header_key(), tuple((name, str(value)) for name, value in sorted(context.items())))
+    layouts = current_app.extensions.setdefault("page_layouts", {})
+    layout = layouts.get(key)
+    if layout is None:
+        g.keeping_layout = True
+        try:
+            text = render_template(template, body=Markup(BODY_SLOT), **context)  # noqa: S704 - a stand-in
+        finally:
+            g.pop("keeping_layout")
+        if len(layouts) >= KEPT:
+            layouts.clear()
+        layout = layouts[key] = tuple(text.split(BODY_SLOT))
+    before, after = layout
+    return _fill(before) + body + after
+
+
+def _fill(text: str) -> str:
+    """The values of this request in a kept header or layout: the form token, the address to
+    return to after switching language, and the printing time."""
     next_path = request.full_path if request.method == "GET" else ""
-    return Markup(text.replace(TOKEN_SLOT, escape(generate_csrf())).replace(NEXT_SLOT, escape(next_path)))  # noqa: S704 - our own template's output, the two values escaped
+    return (
+        text.replace(TOKEN_SLOT, escape(generate_csrf()))
+        .replace(NEXT_SLOT, escape(next_path))
+        .replace(PRINTED_SLOT, escape(printed_at()))
+    )
 
 
 def printed_at() -> str:
     """Now, in the event's time zone, for the header of a printed page: written once a minute per
     language and zone in each process (Babel's formatting costs more than the rest of the header)."""
+    if g.get("keeping_layout"):
+        return PRINTED_SLOT
     minute = utcnow().replace(second=0, microsecond=0)
     kept = current_app.extensions.get("printed_at")
     if kept is None or kept[0] != minute:

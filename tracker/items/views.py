@@ -15,7 +15,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +28,7 @@ from tracker.files.store import store
 from tracker.forms import show_errors
 from tracker.groups import services as group_services
 from tracker.groups.models import WorkGroup
+from tracker.home.nav import page_around
 from tracker.i18n import is_english
 from tracker.items import closure_form, duties, evidence, extension_views, history, labels, rules, services
 from tracker.items.forms import ItemForm, ProgressForm, TransitionForm, carry_version
@@ -99,14 +99,13 @@ def _list(view: str):
         body = render()
     if body is None:  # an old link or a typed number past the end: the last page, not an empty one
         return redirect(url_for(request.endpoint, **filters.as_args(page=last[0])))
-    body = Markup(body)  # noqa: S704 - the output of our own autoescaped template
     # The filters in words, for the printed page's header: they name groups, people and
     # milestones, so they are kept by the same data version.
     language = "en" if is_english() else "zh_CN"
     describe = partial(describe_filters, filters, language)
     key = ("filter text", version, language, filters)
     filter_text = list_pages.rendered(key, describe) if cacheable else describe()
-    return render_template("items/list.html", body=body, title=title, filter_text=filter_text, view=view)
+    return page_around("items/list.html", body, title=title, filter_text=filter_text)
 
 
 def _filter_choices() -> dict:
