@@ -9,7 +9,8 @@ one) it loads the trivial signed-in endpoint, the first page of the three lists 
 ``GET /api/v1/items``, unfiltered and for one group, a deep page (page 500, or the
 last one when there are fewer), and searches in Chinese and Latin, one word and two.
 Prints one table: req/s, p50, p95 and the ratios to the trivial endpoint (loaded for two
-seconds right before each endpoint: a shared machine's speed drifts within a run) and to a
+seconds before and after each endpoint, averaged: a shared machine's speed drifts within a
+run) and to a
 static page in the same layout (what the page around every list costs), same user, same
 run; then each gunicorn worker's resident memory after the load.
 """
@@ -90,12 +91,14 @@ def run(args) -> tuple[list[dict], list[float]]:
         for user in args.users.split(","):
             cookie = _sign_in(base, user)
             for path, label in endpoints(args.items):
-                # The floor right before each endpoint: a shared machine's speed drifts by half
-                # within a run, so each ratio compares two loads a few seconds apart.
+                # The floor right before each endpoint (and once more after the last): a shared
+                # machine's speed drifts by half within a run, so each ratio is taken to the
+                # floor loaded just before and just after it.
                 floor = load(base, TRIVIAL, cookie, args, args.floor_duration)["rps"] if path != TRIVIAL else None
                 numbers = load(base, path, cookie, args, args.duration)
                 results.append({"user": user, "path": path, "label": label, "floor_rps": floor, **numbers})
                 print(f"{user:<16} {path:<60} {numbers['rps']:8.1f} req/s", file=sys.stderr)
+            results[-1]["after_rps"] = load(base, TRIVIAL, cookie, args, args.floor_duration)["rps"]
         memory = worker_rss_mb(process.pid)
     finally:
         _stop(process)
@@ -105,22 +108,31 @@ def run(args) -> tuple[list[dict], list[float]]:
 def table(results: list[dict], memory: list[float], args) -> str:
     lines = [
         f"{args.db}, {args.items} items, {args.workers} gunicorn workers, {args.connections} connections, "
-        f"{args.duration} s per endpoint, the trivial endpoint {args.floor_duration} s right before each",
+        f"{args.duration} s per endpoint, the trivial endpoint {args.floor_duration} s before and after each",
         "",
-        "| user | endpoint | req/s | p50 ms | p95 ms | trivial req/s just before | trivial ÷ this "
+        "| user | endpoint | req/s | p50 ms | p95 ms | trivial req/s around it | trivial ÷ this "
         "| static page ÷ this | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
-    def ratio(r: dict) -> float:
-        return r["floor_rps"] / r["rps"] if r["floor_rps"] else 1.0
+    def floor(i: int) -> float | None:
+        """The floor loaded just before and just after endpoint ``i``, averaged."""
+        r = results[i]
+        if not r["floor_rps"]:
+            return None
+        later = results[i + 1] if i + 1 < len(results) and results[i + 1]["user"] == r["user"] else {}
+        around = [r["floor_rps"], later.get("floor_rps") or r.get("after_rps")]
+        return sum(x for x in around if x) / len([x for x in around if x])
 
-    for r in results:
-        shell = next(x for x in results if x["user"] == r["user"] and x["path"] == SHELL)
-        floor = f"{r['floor_rps']:.0f}" if r["floor_rps"] else "–"
+    def ratio(i: int) -> float:
+        return floor(i) / results[i]["rps"] if floor(i) else 1.0
+
+    for i, r in enumerate(results):
+        shell = next(j for j, x in enumerate(results) if x["user"] == r["user"] and x["path"] == SHELL)
+        around = f"{floor(i):.0f}" if floor(i) else "–"
         lines.append(
             f"| {r['user']} | `{r['path']}` ({r['label']}) | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
-            f"| {floor} | {ratio(r):.2f} | {ratio(r) / ratio(shell):.2f} | {int(r['errors'])} |"
+            f"| {around} | {ratio(i):.2f} | {ratio(i) / ratio(shell):.2f} | {int(r['errors'])} |"
         )
     lines += ["", "Worker memory after the load (RSS): " + ", ".join(f"{mb:.0f} MB" for mb in memory)]
     return "\n".join(lines)
