@@ -42,7 +42,6 @@ def current_event_with(*columns) -> tuple[Event | None, tuple]:
     event, values = (row[0], tuple(row[1:])) if row else (None, (None,) * (len(columns) + len(along)))
     g.event = event
     if event is not None:
-        current_app.extensions["event_timezone"] = event.timezone
         rest = iter(values[len(columns) :])
         g.read_along = {key: tuple(next(rest) for _ in made) for key, made in _along_columns(along)}
     return event, values[: len(columns)]
@@ -59,12 +58,6 @@ def read_along(app, provide: Callable[[], tuple | None]) -> None:
 def carried(key) -> tuple | None:
     """The values read along with the event for ``key`` in this request, if they were."""
     return g.get("read_along", {}).get(key)
-
-
-def last_timezone() -> str | None:
-    """The event's time zone as this process last read it (what ``read_along`` may count days in,
-    before the event is read; ``carried`` misses if it has changed since)."""
-    return current_app.extensions.get("event_timezone")
 
 
 STATEMENTS = 1000  # at most this many built event statements kept per process
