@@ -91,7 +91,7 @@ def nav_counts() -> NavCounts:
         reader = _reader(current_user)
         values = carried(reader)
         if values is None:
-            values = db.session.execute(_kept("nav_fresh", reader, lambda: select(*_fresh(current_user)))).one()
+            values = db.session.execute(_keep("nav_fresh", reader, lambda: select(*_fresh(current_user)))).one()
         *version, unread = values
         g.nav_counts = NavCounts(_to_do(reader, tuple(version), local_today(utcnow())), unread)
     return g.nav_counts
@@ -108,25 +108,23 @@ def _fresh(user) -> tuple:
 
 
 def _to_do(reader: tuple, version: tuple, today) -> int:
-    counts = current_app.extensions.setdefault("nav_to_do", {})
-    key = (reader, version, today)
-    if key not in counts:
-        if len(counts) >= KEPT:
-            counts.clear()
-        statement = _kept("nav_to_do_statements", (reader, today), lambda: select(inbox.waiting(current_user, today)))
-        counts[key] = db.session.scalar(statement)
-    return counts[key]
+    def count() -> int:
+        statement = _keep("nav_to_do_statements", (reader, today), lambda: select(inbox.waiting(current_user, today)))
+        return db.session.scalar(statement)
+
+    return _keep("nav_to_do", (reader, version, today), count)
 
 
-def _kept(name: str, key: tuple, build):
-    """A statement built once per key in each process: building these (five sections, each
-    with the reader's visibility) cost more than running them."""
-    statements = current_app.extensions.setdefault(name, {})
-    if key not in statements:
-        if len(statements) >= KEPT:
-            statements.clear()
-        statements[key] = build()
-    return statements[key]
+def _keep(name: str, key: tuple, make):
+    """``make()``, kept for ``key`` in this process's ``name`` (at most ``KEPT`` of them): the
+    header's statements (five sections, each with the reader's visibility, cost more to build
+    than to run), its to-do counts, rendered headers and list-page layouts."""
+    kept = current_app.extensions.setdefault(name, {})
+    if key not in kept:
+        if len(kept) >= KEPT:
+            kept.clear()
+        kept[key] = make()
+    return kept[key]
 
 
 def _offer_counts():
@@ -155,14 +153,13 @@ def page_header() -> Markup:
     their menu), the counts, the page (the current-page marker), the language and base path.
     """
     key = _header_key()
-    headers = current_app.extensions.setdefault("page_headers", {})
-    text = headers.get(key)
-    if text is None:
-        if len(headers) >= KEPT:
-            headers.clear()
-        text = headers[key] = render_template(
+    text = _keep(
+        "page_headers",
+        key,
+        lambda: render_template(
             "_header.html", here=request.endpoint, header_counts=key[-1], csrf=TOKEN_SLOT, next_path=NEXT_SLOT
-        )
+        ),
+    )
     return Markup(text if g.get("keeping_layout") else _fill(text))  # noqa: S704 - our own template's output
 
 
@@ -183,19 +180,19 @@ def page_around(template: str, body: str, **context) -> str:
     if "_flashes" in session:
         return render_template(template, body=Markup(body), **context)  # noqa: S704 - our own rendered text
     key = (template, _header_key(), tuple((name, str(value)) for name, value in sorted(context.items())))
-    layouts = current_app.extensions.setdefault("page_layouts", {})
-    layout = layouts.get(key)
-    if layout is None:
-        g.keeping_layout = True
-        try:
-            text = render_template(template, body=Markup(BODY_SLOT), **context)  # noqa: S704 - a stand-in
-        finally:
-            g.pop("keeping_layout")
-        if len(layouts) >= KEPT:
-            layouts.clear()
-        layout = layouts[key] = tuple(text.split(BODY_SLOT))
-    before, after = layout
+    before, after = _keep("page_layouts", key, lambda: _layout(template, context))
     return _fill(before) + body + after
+
+
+def _layout(template: str, context: dict) -> tuple[str, str]:
+    """The page's text before and after its body, with stand-ins for the values of the moment."""
+    g.keeping_layout = True
+    try:
+        text = render_template(template, body=Markup(BODY_SLOT), **context)  # noqa: S704 - a stand-in
+    finally:
+        g.pop("keeping_layout")
+    before, after = text.split(BODY_SLOT)
+    return before, after
 
 
 def _fill(text: str) -> str:
