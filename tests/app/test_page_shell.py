@@ -1,9 +1,10 @@
 """The signed-in page shell reads little, and every read is fresh on the very next request.
 
 The user, their groups and the two-factor rule come in one statement; the event with the
-data version in one; the header's to-do and unread counts in one. None of these values is
-kept between requests, so a change made by another worker shows on this one's next page;
-the header's HTML is kept, keyed by them.
+data version and the header's unread count in another. None of these values is kept between
+requests, so a change made by another worker shows on this one's next page. The header's
+to-do count is kept per data version (any change to an item moves it), and its HTML and a
+list page's layout are kept, keyed by all of these.
 """
 
 import re
