@@ -8,10 +8,11 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
+
+from tracker.extensions import kept
 
 YEAR = 365 * 24 * 3600
-ADDRESSES = 1000  # at most this many built addresses kept per process (the base path comes from the request)
 
 
 def init_assets(app: Flask) -> None:
@@ -48,10 +49,5 @@ def address(endpoint: str, **values) -> str:
     """``url_for`` for the fixed links of every page (header, menus, style sheets, scripts), built
     once per process and base path: a page has twenty, and ``url_for`` costs more than the rest
     of a link."""
-    addresses = current_app.extensions.setdefault("addresses", {})
     key = (endpoint, tuple(sorted(values.items())), request.script_root)
-    if key not in addresses:
-        if len(addresses) >= ADDRESSES:
-            addresses.clear()
-        addresses[key] = url_for(endpoint, **values)
-    return addresses[key]
+    return kept("addresses", key, lambda: url_for(endpoint, **values))

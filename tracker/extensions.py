@@ -1,5 +1,8 @@
-"""Flask extensions, created unbound and initialised in ``create_app``."""
+"""Flask extensions, created unbound and initialised in ``create_app``; values kept per app."""
 
+from collections.abc import Callable
+
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,3 +34,15 @@ csrf = CSRFProtect()
 babel = Babel()
 # Per-IP limits; the storage (RATELIMIT_STORAGE_URI, e.g. redis://) is shared by all workers.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def kept(name: str, key, make: Callable, limit: int = 1000):
+    """``make()``, kept in this app's ``name`` under ``key`` for the life of the process: built
+    statements, rendered headers, addresses. At ``limit`` entries they are all dropped; the key
+    must name all the value depends on."""
+    values = current_app.extensions.setdefault(name, {})
+    if key not in values:
+        if len(values) >= limit:
+            values.clear()
+        values[key] = make()
+    return values[key]

@@ -18,7 +18,7 @@ from tracker.clock import local_date
 from tracker.errors import PermissionDenied, ValidationFailed
 from tracker.event import rules
 from tracker.event.models import Event
-from tracker.extensions import db
+from tracker.extensions import db, kept
 
 FIELDS = ("name", "name_en", "host_city", "opening_at", "closing_at", "timezone", "default_locale")
 # Sent inside the transaction that creates the event: other areas give it what it starts with
@@ -60,29 +60,20 @@ def carried(key) -> tuple | None:
     return g.get("read_along", {}).get(key)
 
 
-STATEMENTS = 1000  # at most this many built event statements kept per process
-
-
 def _event_statement(columns: tuple, along: list):
     """The statement, built once per process for the same columns and read-along keys: building
     a statement and its cache key costs SQLAlchemy more than the database takes to run it."""
-    statements = current_app.extensions.setdefault("event_statements", {})
-    key = (columns, tuple(key for key, _build in along))
-    statement = statements.get(key)
-    if statement is None:
-        if len(statements) >= STATEMENTS:
-            statements.clear()
+
+    def build():
         extra = [column for _key, made in _along_columns(along) for column in made]
-        statement = statements[key] = db.select(Event, *columns, *extra).order_by(Event.id).limit(1)
-    return statement
+        return db.select(Event, *columns, *extra).order_by(Event.id).limit(1)
+
+    return kept("event_statements", (columns, tuple(key for key, _build in along)), build)
 
 
 def _along_columns(along: list) -> list[tuple]:
     """Each read-along key with its SQL values, built once per key in each process."""
-    built = current_app.extensions.setdefault("event_along_columns", {})
-    if len(built) >= STATEMENTS:
-        built.clear()
-    return [(key, built[key] if key in built else built.setdefault(key, tuple(build()))) for key, build in along]
+    return [(key, kept("event_along_columns", key, lambda build=build: tuple(build()))) for key, build in along]
 
 
 def event_timezone() -> str:

@@ -17,7 +17,7 @@ from tracker.assets import address
 from tracker.board.cache import version_columns
 from tracker.clock import utcnow
 from tracker.event.services import carried, local_today, read_along
-from tracker.extensions import db
+from tracker.extensions import db, kept
 from tracker.i18n import readable_moment
 from tracker.notify import inbox
 from tracker.reminders import services as reminders
@@ -74,10 +74,6 @@ class NavCounts(NamedTuple):
     unread: int  # unread notifications, on the bell
 
 
-KEPT = 1000  # at most this many of each below per process: built statements, to-do counts,
-# rendered headers and list-page layouts
-
-
 def nav_counts() -> NavCounts:
     """The page header's two counts, once per request.
 
@@ -91,7 +87,7 @@ def nav_counts() -> NavCounts:
         reader = _reader(current_user)
         values = carried(reader)
         if values is None:
-            values = db.session.execute(_keep("nav_fresh", reader, lambda: select(*_fresh(current_user)))).one()
+            values = db.session.execute(kept("nav_fresh", reader, lambda: select(*_fresh(current_user)))).one()
         *version, unread = values
         g.nav_counts = NavCounts(_to_do(reader, tuple(version), local_today(utcnow())), unread)
     return g.nav_counts
@@ -109,22 +105,10 @@ def _fresh(user) -> tuple:
 
 def _to_do(reader: tuple, version: tuple, today) -> int:
     def count() -> int:
-        statement = _keep("nav_to_do_statements", (reader, today), lambda: select(inbox.waiting(current_user, today)))
+        statement = kept("nav_to_do_statements", (reader, today), lambda: select(inbox.waiting(current_user, today)))
         return db.session.scalar(statement)
 
-    return _keep("nav_to_do", (reader, version, today), count)
-
-
-def _keep(name: str, key: tuple, make):
-    """``make()``, kept for ``key`` in this process's ``name`` (at most ``KEPT`` of them): the
-    header's statements (five sections, each with the reader's visibility, cost more to build
-    than to run), its to-do counts, rendered headers and list-page layouts."""
-    kept = current_app.extensions.setdefault(name, {})
-    if key not in kept:
-        if len(kept) >= KEPT:
-            kept.clear()
-        kept[key] = make()
-    return kept[key]
+    return kept("nav_to_do", (reader, version, today), count)
 
 
 def _offer_counts():
@@ -153,7 +137,7 @@ def page_header() -> Markup:
     their menu), the counts, the page (the current-page marker), the language and base path.
     """
     key = _header_key()
-    text = _keep(
+    text = kept(
         "page_headers",
         key,
         lambda: render_template(
@@ -180,7 +164,7 @@ def page_around(template: str, body: str, **context) -> str:
     if "_flashes" in session:
         return render_template(template, body=Markup(body), **context)  # noqa: S704 - our own rendered text
     key = (template, _header_key(), tuple((name, str(value)) for name, value in sorted(context.items())))
-    before, after = _keep("page_layouts", key, lambda: _layout(template, context))
+    before, after = kept("page_layouts", key, lambda: _layout(template, context))
     return _fill(before) + body + after
 
 
